@@ -1,0 +1,46 @@
+#include "structgrad/ops/check.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace structgrad::check {
+
+std::string shape_string(at::IntArrayRef sizes) {
+  std::ostringstream out;
+  out << "(";
+  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
+  out << (sizes.size() == 1 ? ",)" : ")");
+  return out.str();
+}
+
+void logits(const char* function, const char* name, const at::Tensor& theta, int64_t min_dim) {
+  TORCH_CHECK_VALUE(theta.defined(), function, ": ", name, " is undefined");
+  TORCH_CHECK_VALUE(theta.dim() >= min_dim, function, ": ", name, " must have at least ", min_dim,
+                    " dimension(s), got shape ", shape_string(theta.sizes()));
+  TORCH_CHECK_VALUE(theta.numel() > 0, function, ": ", name, " must not be empty, got shape ",
+                    shape_string(theta.sizes()));
+  TORCH_CHECK_VALUE(at::isFloatingType(theta.scalar_type()), function, ": ", name,
+                    " must be a floating-point tensor, got ", theta.scalar_type());
+  no_nan(function, name, theta);
+}
+
+void no_nan(const char* function, const char* name, const at::Tensor& t) {
+  TORCH_CHECK_VALUE(!at::isnan(t).any().item<bool>(), function, ": ", name, " contains NaN");
+}
+
+void finite(const char* function, const char* name, const at::Tensor& t) {
+  TORCH_CHECK_VALUE(at::isfinite(t).all().item<bool>(), function, ": ", name,
+                    " must be finite (no NaN or inf)");
+}
+
+void positive(const char* function, const char* name, double value) {
+  TORCH_CHECK_VALUE(std::isfinite(value) && value > 0, function, ": ", name,
+                    " must be positive and finite, got ", value);
+}
+
+void in_range(const char* function, const char* name, int64_t value, int64_t lo, int64_t hi) {
+  TORCH_CHECK_VALUE(value >= lo && value <= hi, function, ": ", name, " must be in [", lo, ", ",
+                    hi, "], got ", value);
+}
+
+}  // namespace structgrad::check

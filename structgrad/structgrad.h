@@ -1,0 +1,9 @@
+// The whole public C++ API of structgrad.
+#pragma once
+
+#include "structgrad/distributions/concrete.h"
+#include "structgrad/estimators/check.h"
+#include "structgrad/estimators/estimators.h"
+#include "structgrad/ops/sparsemax.h"
+#include "structgrad/structures/categorical.h"
+#include "structgrad/structures/family.h"

@@ -1,0 +1,59 @@
+// The one shape every structure family has, as values the estimators can be generic over.
+//
+// A family is a set of discrete structures, each a 0/1 indicator tensor of the event shape
+// (the trailing `event_dim` dimensions of theta). Each family file (categorical.h, ...) offers
+// the verbs of docs/DESIGN.md as free functions; `Family` bundles the ones an estimator needs.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "structgrad/ops/noise.h"
+
+namespace structgrad {
+
+// The stochastic softmax trick's parameters: regularized argmax of (theta + G) / tau.
+struct RelaxOptions {
+  double tau = 1.0;
+  std::string regularizer;  // empty: the family's default
+  bool hard = false;        // exact sample forward, relaxed gradient backward
+};
+
+// A sample with its recursive Gumbel-Max trace (seed 002, Alg. 2). Traces of a batch are
+// padded to a common length; `lengths` says how much of each is real.
+struct Trace {
+  at::Tensor structure;  // (*theta.shape) indicators
+  at::Tensor trace;      // (*batch, L) int64, padded with -1
+  at::Tensor lengths;    // (*batch) int64
+};
+
+struct Family {
+  std::string name;
+  int64_t event_dim = 1;
+
+  // The highest-scoring structure.
+  std::function<at::Tensor(const at::Tensor& theta)> map;
+  // A perturb-and-MAP sample: map(theta + Gumbel noise).
+  std::function<at::Tensor(const at::Tensor& theta, GeneratorOpt)> sample;
+  // The stochastic softmax trick.
+  std::function<at::Tensor(const at::Tensor& theta, const RelaxOptions&, GeneratorOpt)> relax;
+  // Every structure of an instance the size of theta's event: (N, *event_shape).
+  std::function<at::Tensor(const at::Tensor& theta)> enumerate;
+  // log P(sample(theta) == x) for x of shape (S, *theta.shape): returns (S, *batch).
+  // Differentiable in theta. Absent where not tractable.
+  std::function<at::Tensor(const at::Tensor& theta, const at::Tensor& x)> log_prob;
+  // A differentiable stand-in for E[x] used by the straight-through estimator's backward.
+  std::function<at::Tensor(const at::Tensor& theta)> mean;
+
+  // The batch shape of theta under this family.
+  std::vector<int64_t> batch_shape(const at::Tensor& theta) const;
+};
+
+// Every family by its Python name ("categorical", ...). Throws on an unknown name.
+const Family& family(const std::string& name);
+std::vector<std::string> family_names();
+
+}  // namespace structgrad
