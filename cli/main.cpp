@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   sample_command->add_option("--seed", seed);
 
   CLI11_PARSE(app, argc, argv);
-  at::set_num_threads(threads);
+  structgrad::set_threads(threads);
   try {
     if (*demo_command) {
       demo.vae.progress = !quiet;

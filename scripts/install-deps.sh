@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ccache
-  libtorch-dev python3-torch python3-dev pybind11-dev
+  libtorch-dev libopenblas0-pthread python3-torch python3-dev pybind11-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libboost-graph-dev coinor-libcbc-dev
   python3-pytest python3-hypothesis python3-numpy python3-scipy python3-matplotlib python3-tqdm

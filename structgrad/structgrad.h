@@ -5,5 +5,6 @@
 #include "structgrad/estimators/check.h"
 #include "structgrad/estimators/estimators.h"
 #include "structgrad/ops/sparsemax.h"
+#include "structgrad/ops/threads.h"
 #include "structgrad/structures/categorical.h"
 #include "structgrad/structures/family.h"

@@ -64,7 +64,7 @@ Estimate straight_through(const Family& family, const at::Tensor& theta, const L
                     " has no differentiable mean");
   at::Tensor hard = family.sample(theta.detach(), generator);
   at::Tensor soft = family.mean(theta);
-  at::Tensor x = (hard + soft - soft.detach()).unsqueeze(0);
+  at::Tensor x = (hard + (soft - soft.detach())).unsqueeze(0);
   at::Tensor losses = evaluate("estimators.straight_through", family, theta, f, x);
   return {losses.sum(), losses.mean(0).detach()};
 }

@@ -21,8 +21,8 @@ struct DiscreteVaeConfig {
   int64_t categories = 10;
   int64_t hidden = 300;
   int64_t batch_size = 100;
-  int64_t steps = 2000;
-  int64_t eval_every = 500;
+  int64_t steps = 1600;
+  int64_t eval_every = 200;
   int64_t eval_images = 2000;  // intermediate points use a test subset; the final one all of it
   double learning_rate = 1e-3;
   uint64_t seed = 0;

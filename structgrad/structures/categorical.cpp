@@ -55,7 +55,8 @@ at::Tensor relax(const at::Tensor& theta, double tau, const std::string& regular
   at::Tensor scaled = perturbed / tau;
   at::Tensor soft = regularizer == "entropy" ? at::softmax(scaled, -1) : ops::sparsemax(scaled);
   if (!hard) return soft;
-  return one_hot_argmax(perturbed.detach()) + soft - soft.detach();
+  // (soft - soft) is exactly zero, so the forward is exactly the one-hot sample.
+  return one_hot_argmax(perturbed.detach()) + (soft - soft.detach());
 }
 
 at::Tensor log_partition(const at::Tensor& theta) {

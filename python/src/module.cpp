@@ -1,0 +1,132 @@
+// structgrad._C: the pybind11 bindings. The Python package (python/structgrad) wraps these in
+// the public modules structgrad.<family>, structgrad.estimators and structgrad.distributions.
+#include <torch/extension.h>
+
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include "structgrad/structgrad.h"
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+namespace {
+
+using structgrad::GeneratorOpt;
+namespace est = structgrad::estimators;
+
+py::tuple as_tuple(const est::Estimate& e) { return py::make_tuple(e.surrogate, e.loss); }
+
+est::Options estimator_options(double tau, bool hard, const std::string& regularizer, int64_t num_samples) {
+  est::Options options;
+  options.relax.tau = tau;
+  options.relax.hard = hard;
+  options.relax.regularizer = regularizer;
+  options.num_samples = num_samples;
+  return options;
+}
+
+void bind_categorical(py::module_& m) {
+  namespace cat = structgrad::categorical;
+  auto sub = m.def_submodule("categorical");
+  sub.def("map", &cat::map, "theta"_a);
+  sub.def("sample", &cat::sample, "theta"_a, "generator"_a = py::none());
+  sub.def("relax", &cat::relax, "theta"_a, "tau"_a, "regularizer"_a = "entropy", "hard"_a = false,
+          "generator"_a = py::none());
+  sub.def("log_partition", &cat::log_partition, "theta"_a);
+  sub.def("marginals", &cat::marginals, "theta"_a);
+  sub.def("log_prob", &cat::log_prob, "theta"_a, "x"_a);
+  sub.def("enumerate", [](int64_t n) { return cat::enumerate(n); }, "n"_a);
+  sub.def("trace", [](const at::Tensor& theta, GeneratorOpt generator) {
+        auto t = cat::trace(theta, generator);
+        return py::make_tuple(t.structure, t.trace, t.lengths);
+      }, "theta"_a, "generator"_a = py::none());
+  sub.def("trace_log_prob", &cat::trace_log_prob, "theta"_a, "trace"_a);
+  sub.def("conditional_gumbel", &cat::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+}
+
+void bind_estimators(py::module_& m) {
+  auto sub = m.def_submodule("estimators");
+  using structgrad::family;
+  sub.def("exact", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f) {
+        return as_tuple(est::exact(family(name), theta, f));
+      }, "family"_a, "theta"_a, "f"_a);
+  sub.def("straight_through", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f,
+                                 GeneratorOpt generator) {
+        return as_tuple(est::straight_through(family(name), theta, f, generator));
+      }, "family"_a, "theta"_a, "f"_a, "generator"_a = py::none());
+  sub.def("relaxed", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f, double tau,
+                        bool hard, const std::string& regularizer, GeneratorOpt generator) {
+        structgrad::RelaxOptions options{tau, regularizer, hard};
+        return as_tuple(est::relaxed(family(name), theta, f, options, generator));
+      }, "family"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
+      "generator"_a = py::none());
+  sub.def("reinforce", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f,
+                          int64_t num_samples, GeneratorOpt generator) {
+        return as_tuple(est::reinforce(family(name), theta, f, num_samples, generator));
+      }, "family"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
+  sub.def("check", [](const std::string& estimator, const std::string& name, const at::Tensor& theta,
+                      const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
+                      const std::string& regularizer, int64_t num_samples, double alpha) {
+        auto r = est::check_estimator(estimator, family(name), theta, f,
+                                      estimator_options(tau, hard, regularizer, num_samples), draws, seed, alpha);
+        return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
+                        "exact_gradient"_a = r.exact_gradient, "mean"_a = r.mean,
+                        "standard_error"_a = r.standard_error, "bias"_a = r.bias,
+                        "max_abs_z"_a = r.max_abs_z, "critical_z"_a = r.critical_z,
+                        "relative_bias"_a = r.relative_bias, "variance"_a = r.variance,
+                        "bias_detected"_a = r.bias_detected, "claims_unbiased"_a = r.claims_unbiased,
+                        "passed"_a = r.passed, "verdict"_a = r.verdict);
+      }, "estimator"_a, "family"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
+      "regularizer"_a, "num_samples"_a, "alpha"_a);
+  sub.def("list", [] {
+    py::list out;
+    for (const auto& info : est::estimator_list())
+      out.append(py::dict("name"_a = info.name, "unbiased"_a = info.unbiased, "description"_a = info.description));
+    return out;
+  });
+}
+
+void bind_distributions(py::module_& m) {
+  namespace dist = structgrad::distributions;
+  auto sub = m.def_submodule("distributions");
+  sub.def("exp_concrete_rsample", [](const at::Tensor& logits, double temperature, std::vector<int64_t> shape,
+                                     GeneratorOpt generator) {
+        return dist::ExpConcrete(logits, temperature).rsample(shape, generator);
+      }, "logits"_a, "temperature"_a, "sample_shape"_a, "generator"_a = py::none());
+  sub.def("exp_concrete_log_prob", [](const at::Tensor& logits, double temperature, const at::Tensor& value) {
+        return dist::ExpConcrete(logits, temperature).log_prob(value);
+      }, "logits"_a, "temperature"_a, "value"_a);
+  sub.def("concrete_rsample", [](const at::Tensor& logits, double temperature, std::vector<int64_t> shape,
+                                 GeneratorOpt generator) {
+        return dist::Concrete(logits, temperature).rsample(shape, generator);
+      }, "logits"_a, "temperature"_a, "sample_shape"_a, "generator"_a = py::none());
+  sub.def("concrete_log_prob", [](const at::Tensor& logits, double temperature, const at::Tensor& value) {
+        return dist::Concrete(logits, temperature).log_prob(value);
+      }, "logits"_a, "temperature"_a, "value"_a);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "structgrad C++ core";
+  // c10 errors arrive as the matching Python exceptions, with the message and no C++ backtrace.
+  py::register_local_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const c10::ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what_without_backtrace());
+    } catch (const c10::IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what_without_backtrace());
+    } catch (const c10::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what_without_backtrace());
+    } catch (const c10::Error& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what_without_backtrace());
+    }
+  });
+  m.def("set_threads", &structgrad::set_threads, "threads"_a);
+  m.def("family_names", &structgrad::family_names);
+  bind_categorical(m);
+  bind_estimators(m);
+  bind_distributions(m);
+}
