@@ -68,8 +68,13 @@ void bind_estimators(py::module_& m) {
   sub.def("check", [](const std::string& estimator, const std::string& name, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
                       const std::string& regularizer, int64_t num_samples, double alpha) {
-        auto r = est::check_estimator(estimator, family(name), theta, f,
-                                      estimator_options(tau, hard, regularizer, num_samples), draws, seed, alpha);
+        est::CheckReport r;
+        {
+          // The check runs the autograd engine, which must not hold the GIL; f takes it back.
+          py::gil_scoped_release no_gil;
+          r = est::check_estimator(estimator, family(name), theta, f,
+                                   estimator_options(tau, hard, regularizer, num_samples), draws, seed, alpha);
+        }
         return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
                         "exact_gradient"_a = r.exact_gradient, "mean"_a = r.mean,
                         "standard_error"_a = r.standard_error, "bias"_a = r.bias,

@@ -1,0 +1,29 @@
+# The two commands of the README:
+#   make demo   installs what is missing, builds, and runs `structgrad demo`
+#   make test   builds and runs every test (ctest, then pytest with the Debian interpreter)
+BUILD  ?= build
+PYTHON ?= /usr/bin/python3
+JOBS   ?= $(shell nproc)
+
+.PHONY: deps build test demo bench clean
+
+deps:
+	bash scripts/install-deps.sh
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=$(PYTHON)
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	PYTHONPATH=python STRUCTGRAD_CLI=$(abspath $(BUILD))/structgrad $(PYTHON) -m pytest -q python/tests
+
+demo: deps build
+	$(BUILD)/structgrad demo
+
+bench: build
+	$(BUILD)/structgrad_bench
+	PYTHONPATH=python $(PYTHON) bench/compare.py
+
+clean:
+	rm -rf $(BUILD) python/structgrad/_C*.so

@@ -1,0 +1,22 @@
+"""structgrad: gradients through discrete and combinatorial choices.
+
+Families (each with the same verbs: map, sample, relax, log_partition, marginals, enumerate,
+trace, trace_log_prob, conditional_gumbel where the family has them):
+    structgrad.categorical
+Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, check)
+Distributions: structgrad.distributions (ExpConcrete, Concrete)
+"""
+import torch  # noqa: F401  (loads libtorch before the extension)
+
+from . import _C
+from . import categorical, distributions, estimators
+
+__version__ = "0.1.0"
+
+
+def set_threads(threads: int) -> None:
+    """Set torch's intra-op threads (and pin OpenBLAS to one thread, see structgrad/ops/threads.h)."""
+    _C.set_threads(threads)
+
+
+__all__ = ["categorical", "distributions", "estimators", "set_threads"]
