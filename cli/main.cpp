@@ -35,9 +35,10 @@ void add_estimator_options(CLI::App* command, Options& options) {
   command->add_option("--num-samples", options.num_samples, "samples per instance (reinforce)");
 }
 
-int run_check(const std::string& estimator, const std::string& family_name, int64_t n, int64_t draws,
-              uint64_t seed, const Options& options, bool json) {
-  const auto& family = structgrad::family(family_name);
+int run_check(const std::string& estimator, const std::string& family_name,
+              const structgrad::FamilyOptions& family_options, int64_t n, int64_t draws, uint64_t seed,
+              const Options& options, bool json) {
+  const structgrad::Family family = structgrad::family(family_name, family_options);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   auto double_options = at::TensorOptions().dtype(at::kDouble);
   at::Tensor theta = at::randn({n}, generator, double_options);
@@ -70,10 +71,11 @@ int run_check(const std::string& estimator, const std::string& family_name, int6
   return report.passed ? 0 : 1;
 }
 
-int run_sample(const std::string& family_name, int64_t batch, int64_t n, uint64_t seed) {
+int run_sample(const std::string& family_name, const structgrad::FamilyOptions& family_options, int64_t batch,
+               int64_t n, uint64_t seed) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   at::Tensor theta = at::randn({batch, n}, generator, at::TensorOptions().dtype(at::kDouble));
-  at::Tensor x = structgrad::family(family_name).sample(theta, generator);
+  at::Tensor x = structgrad::family(family_name, family_options).sample(theta, generator);
   fmt::print("{}\n", nlohmann::json{{"family", family_name}, {"seed", seed},
                                     {"theta", tensor_json(theta)}, {"sample", tensor_json(x)}}
                          .dump());
@@ -105,10 +107,12 @@ int main(int argc, char** argv) {
   uint64_t seed = 0;
   bool json = false;
   Options options;
+  structgrad::FamilyOptions family_options;
   auto* check_command = app.add_subcommand("check", "compare an estimator with the exact gradient by enumeration");
   check_command->add_option("--estimator", estimator, "estimator name")->required();
   check_command->add_option("--family", family_name, "structure family");
   check_command->add_option("--n", n, "instance size")->check(CLI::Range(1, 12));
+  check_command->add_option("--k", family_options.k, "subset size (topk)");
   check_command->add_option("--draws", draws, "independent draws of the estimator")->check(CLI::Range(2, 10000000));
   check_command->add_option("--seed", seed);
   check_command->add_flag("--json", json, "machine-readable output");
@@ -117,6 +121,7 @@ int main(int argc, char** argv) {
   auto* sample_command = app.add_subcommand("sample", "draw perturb-and-MAP samples for a seeded random theta (JSON)");
   sample_command->add_option("--family", family_name, "structure family");
   sample_command->add_option("--n", n)->check(CLI::PositiveNumber);
+  sample_command->add_option("--k", family_options.k, "subset size (topk)");
   sample_command->add_option("--batch", batch)->check(CLI::PositiveNumber);
   sample_command->add_option("--seed", seed);
 
@@ -128,8 +133,8 @@ int main(int argc, char** argv) {
       structgrad::experiments::run_demo(demo);
       return 0;
     }
-    if (*check_command) return run_check(estimator, family_name, n, draws, seed, options, json);
-    return run_sample(family_name, batch, n, seed);
+    if (*check_command) return run_check(estimator, family_name, family_options, n, draws, seed, options, json);
+    return run_sample(family_name, family_options, batch, n, seed);
   } catch (const c10::Error& e) {
     fmt::print(stderr, "structgrad: {}\n", e.what_without_backtrace());
     return 2;

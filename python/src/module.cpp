@@ -45,34 +45,53 @@ void bind_categorical(py::module_& m) {
   sub.def("conditional_gumbel", &cat::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
 }
 
+void bind_topk(py::module_& m) {
+  namespace topk = structgrad::topk;
+  auto sub = m.def_submodule("topk");
+  sub.def("map", &topk::map, "theta"_a, "k"_a);
+  sub.def("sample", &topk::sample, "theta"_a, "k"_a, "generator"_a = py::none());
+  sub.def("relax", &topk::relax, "theta"_a, "k"_a, "tau"_a, "regularizer"_a = "exponential_family",
+          "hard"_a = false, "generator"_a = py::none());
+  sub.def("log_partition", &topk::log_partition, "theta"_a, "k"_a);
+  sub.def("marginals", &topk::marginals, "theta"_a, "k"_a);
+  sub.def("log_prob", &topk::log_prob, "theta"_a, "x"_a, "k"_a);
+  sub.def("enumerate", [](int64_t n, int64_t k) { return topk::enumerate(n, k); }, "n"_a, "k"_a);
+}
+
+// A family by name with its parameters (k = -1: not given).
+structgrad::Family family(const std::string& name, int64_t k) {
+  structgrad::FamilyOptions options;
+  options.k = k;
+  return structgrad::family(name, options);
+}
+
 void bind_estimators(py::module_& m) {
   auto sub = m.def_submodule("estimators");
-  using structgrad::family;
-  sub.def("exact", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f) {
-        return as_tuple(est::exact(family(name), theta, f));
-      }, "family"_a, "theta"_a, "f"_a);
-  sub.def("straight_through", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f,
-                                 GeneratorOpt generator) {
-        return as_tuple(est::straight_through(family(name), theta, f, generator));
-      }, "family"_a, "theta"_a, "f"_a, "generator"_a = py::none());
-  sub.def("relaxed", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f, double tau,
-                        bool hard, const std::string& regularizer, GeneratorOpt generator) {
+  sub.def("exact", [](const std::string& name, int64_t k, const at::Tensor& theta, const est::LossFn& f) {
+        return as_tuple(est::exact(family(name, k), theta, f));
+      }, "family"_a, "k"_a, "theta"_a, "f"_a);
+  sub.def("straight_through", [](const std::string& name, int64_t k, const at::Tensor& theta,
+                                 const est::LossFn& f, GeneratorOpt generator) {
+        return as_tuple(est::straight_through(family(name, k), theta, f, generator));
+      }, "family"_a, "k"_a, "theta"_a, "f"_a, "generator"_a = py::none());
+  sub.def("relaxed", [](const std::string& name, int64_t k, const at::Tensor& theta, const est::LossFn& f,
+                        double tau, bool hard, const std::string& regularizer, GeneratorOpt generator) {
         structgrad::RelaxOptions options{tau, regularizer, hard};
-        return as_tuple(est::relaxed(family(name), theta, f, options, generator));
-      }, "family"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
+        return as_tuple(est::relaxed(family(name, k), theta, f, options, generator));
+      }, "family"_a, "k"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
       "generator"_a = py::none());
-  sub.def("reinforce", [](const std::string& name, const at::Tensor& theta, const est::LossFn& f,
+  sub.def("reinforce", [](const std::string& name, int64_t k, const at::Tensor& theta, const est::LossFn& f,
                           int64_t num_samples, GeneratorOpt generator) {
-        return as_tuple(est::reinforce(family(name), theta, f, num_samples, generator));
-      }, "family"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
-  sub.def("check", [](const std::string& estimator, const std::string& name, const at::Tensor& theta,
+        return as_tuple(est::reinforce(family(name, k), theta, f, num_samples, generator));
+      }, "family"_a, "k"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
+  sub.def("check", [](const std::string& estimator, const std::string& name, int64_t k, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
                       const std::string& regularizer, int64_t num_samples, double alpha) {
         est::CheckReport r;
         {
           // The check runs the autograd engine, which must not hold the GIL; f takes it back.
           py::gil_scoped_release no_gil;
-          r = est::check_estimator(estimator, family(name), theta, f,
+          r = est::check_estimator(estimator, family(name, k), theta, f,
                                    estimator_options(tau, hard, regularizer, num_samples), draws, seed, alpha);
         }
         return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
@@ -82,7 +101,7 @@ void bind_estimators(py::module_& m) {
                         "relative_bias"_a = r.relative_bias, "variance"_a = r.variance,
                         "bias_detected"_a = r.bias_detected, "claims_unbiased"_a = r.claims_unbiased,
                         "passed"_a = r.passed, "verdict"_a = r.verdict);
-      }, "estimator"_a, "family"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
+      }, "estimator"_a, "family"_a, "k"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
       "regularizer"_a, "num_samples"_a, "alpha"_a);
   sub.def("list", [] {
     py::list out;
@@ -132,6 +151,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("set_threads", &structgrad::set_threads, "threads"_a);
   m.def("family_names", &structgrad::family_names);
   bind_categorical(m);
+  bind_topk(m);
   bind_estimators(m);
   bind_distributions(m);
 }

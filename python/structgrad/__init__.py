@@ -2,14 +2,14 @@
 
 Families (each with the same verbs: map, sample, relax, log_partition, marginals, enumerate,
 trace, trace_log_prob, conditional_gumbel where the family has them):
-    structgrad.categorical
+    structgrad.categorical, structgrad.topk
 Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, check)
 Distributions: structgrad.distributions (ExpConcrete, Concrete)
 """
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C
-from . import categorical, distributions, estimators
+from . import categorical, distributions, estimators, topk
 
 __version__ = "0.1.0"
 
@@ -19,4 +19,4 @@ def set_threads(threads: int) -> None:
     _C.set_threads(threads)
 
 
-__all__ = ["categorical", "distributions", "estimators", "set_threads"]
+__all__ = ["categorical", "distributions", "estimators", "set_threads", "topk"]

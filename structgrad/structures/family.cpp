@@ -1,6 +1,7 @@
 #include "structgrad/structures/family.h"
 
 #include "structgrad/structures/categorical.h"
+#include "structgrad/structures/topk.h"
 
 namespace structgrad {
 
@@ -11,13 +12,17 @@ std::vector<int64_t> Family::batch_shape(const at::Tensor& theta) const {
   return {sizes.begin(), sizes.end() - event_dim};
 }
 
-const Family& family(const std::string& name) {
+Family family(const std::string& name, const FamilyOptions& options) {
   if (name == "categorical") return categorical::family();
+  if (name == "topk") {
+    TORCH_CHECK_VALUE(options.k >= 0, "family topk: the subset size k must be given");
+    return topk::family(options.k);
+  }
   std::string known;
   for (const auto& n : family_names()) known += (known.empty() ? "" : ", ") + n;
   TORCH_CHECK_VALUE(false, "unknown structure family '", name, "' (known: ", known, ")");
 }
 
-std::vector<std::string> family_names() { return {"categorical"}; }
+std::vector<std::string> family_names() { return {"categorical", "topk"}; }
 
 }  // namespace structgrad

@@ -52,8 +52,14 @@ struct Family {
   std::vector<int64_t> batch_shape(const at::Tensor& theta) const;
 };
 
-// Every family by its Python name ("categorical", ...). Throws on an unknown name.
-const Family& family(const std::string& name);
+// The parameters some families take (the subset size of topk). -1: not given.
+struct FamilyOptions {
+  int64_t k = -1;
+};
+
+// Every family by its Python name ("categorical", "topk", ...), with its parameters.
+// Throws on an unknown name or a missing parameter.
+Family family(const std::string& name, const FamilyOptions& options = {});
 std::vector<std::string> family_names();
 
 }  // namespace structgrad

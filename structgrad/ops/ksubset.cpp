@@ -1,0 +1,297 @@
+#include "structgrad/ops/ksubset.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "structgrad/ops/check.h"
+
+namespace structgrad::ops {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+double log_add(double a, double b) {
+  if (a < b) std::swap(a, b);
+  if (b == kNegInf) return a;
+  return a + std::log1p(std::exp(b - a));
+}
+
+// exp(a - total), with exp(-inf) = 0 spelled out so that -inf - -inf never appears.
+double weight(double a, double total) { return a == kNegInf ? 0.0 : std::exp(a - total); }
+
+// Runs body(row, z_row, out_row) over the rows of a (rows, n) float64 tensor in parallel.
+template <typename Body>
+at::Tensor for_each_row(const at::Tensor& z, Body body) {
+  at::Tensor in = z.to(at::kDouble).contiguous();
+  const int64_t n = in.size(-1), rows = in.numel() / n;
+  at::Tensor out = at::empty_like(in);
+  const double* src = in.data_ptr<double>();
+  double* dst = out.data_ptr<double>();
+  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) body(r, src + r * n, dst + r * n);
+  });
+  return out.to(z.scalar_type());
+}
+
+// The k-subset DP of one row. alpha[j][m]: log-weight of the size-m subsets of items [0, j);
+// beta[j][m]: of items [j, n). Both (n + 1) x (k + 1).
+struct SubsetTables {
+  int64_t n, k;
+  std::vector<double> alpha, beta;
+
+  SubsetTables(const double* z, int64_t n_, int64_t k_)
+      : n(n_), k(k_), alpha((n_ + 1) * (k_ + 1), kNegInf), beta((n_ + 1) * (k_ + 1), kNegInf) {
+    alpha[0] = 0;
+    for (int64_t j = 1; j <= n; ++j)
+      for (int64_t m = 0; m <= k; ++m)
+        a(j, m) = log_add(a(j - 1, m), m > 0 ? a(j - 1, m - 1) + z[j - 1] : kNegInf);
+    b(n, 0) = 0;
+    for (int64_t j = n - 1; j >= 0; --j)
+      for (int64_t m = 0; m <= k; ++m)
+        b(j, m) = log_add(b(j + 1, m), m > 0 ? b(j + 1, m - 1) + z[j] : kNegInf);
+  }
+
+  double& a(int64_t j, int64_t m) { return alpha[j * (k + 1) + m]; }
+  double& b(int64_t j, int64_t m) { return beta[j * (k + 1) + m]; }
+  double log_partition() { return a(n, k); }
+
+  // log of the weight of the (k-1)-subsets of the other items, for item i.
+  double log_others(int64_t i) {
+    double total = kNegInf;
+    for (int64_t m = 0; m < k; ++m) total = log_add(total, a(i, m) + b(i + 1, k - 1 - m));
+    return total;
+  }
+
+  double marginal(const double* z, int64_t i) {
+    if (k == 0) return 0.0;
+    return std::min(1.0, std::exp(z[i] + log_others(i) - log_partition()));
+  }
+};
+
+// grad_z = Cov(x) g, as mu_i (E[<x, g> | x_i = 1] - E[<x, g>]). The conditional expectations
+// come from prefix and suffix means of sum g over subsets, weighted like alpha and beta.
+void marginals_backward_row(const double* z, const double* g, int64_t n, int64_t k, double* grad) {
+  SubsetTables t(z, n, k);
+  const int64_t w = k + 1;
+  std::vector<double> prefix_mean((n + 1) * w, 0.0), suffix_mean((n + 1) * w, 0.0);
+  for (int64_t j = 1; j <= n; ++j)
+    for (int64_t m = 0; m <= k; ++m) {
+      const double total = t.a(j, m);
+      if (total == kNegInf) continue;
+      double value = weight(t.a(j - 1, m), total) * prefix_mean[(j - 1) * w + m];
+      if (m > 0)
+        value += weight(t.a(j - 1, m - 1) + z[j - 1], total) * (prefix_mean[(j - 1) * w + m - 1] + g[j - 1]);
+      prefix_mean[j * w + m] = value;
+    }
+  for (int64_t j = n - 1; j >= 0; --j)
+    for (int64_t m = 0; m <= k; ++m) {
+      const double total = t.b(j, m);
+      if (total == kNegInf) continue;
+      double value = weight(t.b(j + 1, m), total) * suffix_mean[(j + 1) * w + m];
+      if (m > 0)
+        value += weight(t.b(j + 1, m - 1) + z[j], total) * (suffix_mean[(j + 1) * w + m - 1] + g[j]);
+      suffix_mean[j * w + m] = value;
+    }
+  std::vector<double> mu(n);
+  double mean_g = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    mu[i] = t.marginal(z, i);
+    mean_g += mu[i] * g[i];
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (k == 0 || mu[i] == 0) {
+      grad[i] = 0;
+      continue;
+    }
+    const double others = t.log_others(i);
+    double conditional = g[i];
+    for (int64_t m = 0; m < k; ++m) {
+      const double p = weight(t.a(i, m) + t.b(i + 1, k - 1 - m), others);
+      if (p > 0) conditional += p * (prefix_mean[i * w + m] + suffix_mean[(i + 1) * w + k - 1 - m]);
+    }
+    grad[i] = mu[i] * (conditional - mean_g);
+  }
+}
+
+at::Tensor marginals_forward(const at::Tensor& z, int64_t k) {
+  const int64_t n = z.size(-1);
+  return for_each_row(z, [&](int64_t, const double* row, double* out) {
+    SubsetTables t(row, n, k);
+    for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(row, i);
+  });
+}
+
+at::Tensor marginals_backward(const at::Tensor& z, const at::Tensor& grad_output, int64_t k) {
+  const int64_t n = z.size(-1);
+  at::Tensor g = grad_output.to(at::kDouble).contiguous().expand_as(z).contiguous();
+  const double* g_data = g.data_ptr<double>();
+  return for_each_row(z, [&](int64_t r, const double* row, double* out) {
+    marginals_backward_row(row, g_data + r * n, n, k, out);
+  });
+}
+
+class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& z, int64_t k) {
+    ctx->save_for_backward({z});
+    ctx->saved_data["k"] = k;
+    return marginals_forward(z, k);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    at::Tensor z = ctx->get_saved_variables()[0];
+    return {marginals_backward(z, grads[0], ctx->saved_data["k"].toInt()), at::Tensor()};
+  }
+};
+
+class LogPartitionFunction : public torch::autograd::Function<LogPartitionFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& z, int64_t k) {
+    ctx->save_for_backward({z});
+    ctx->saved_data["k"] = k;
+    const int64_t n = z.size(-1);
+    at::Tensor per_item = for_each_row(z, [&](int64_t, const double* row, double* out) {
+      SubsetTables t(row, n, k);
+      out[0] = t.log_partition();
+    });
+    return per_item.select(-1, 0).clone();
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    at::Tensor z = ctx->get_saved_variables()[0];
+    // Through the differentiable marginals, so that log Z can be differentiated twice.
+    return {grads[0].unsqueeze(-1) * MarginalsFunction::apply(z, ctx->saved_data["k"].toInt()), at::Tensor()};
+  }
+};
+
+enum class Regularizer { kEuclidean, kCategoricalEntropy, kBinaryEntropy };
+
+Regularizer parse_regularizer(const std::string& name) {
+  if (name == "euclidean") return Regularizer::kEuclidean;
+  if (name == "categorical_entropy") return Regularizer::kCategoricalEntropy;
+  if (name == "binary_entropy") return Regularizer::kBinaryEntropy;
+  TORCH_CHECK_VALUE(false, "regularized_topk: regularizer must be \"euclidean\", \"categorical_entropy\" or ",
+                    "\"binary_entropy\", got \"", name, "\"");
+}
+
+double h(Regularizer r, double t) {
+  switch (r) {
+    case Regularizer::kEuclidean: return std::clamp(t, 0.0, 1.0);
+    case Regularizer::kCategoricalEntropy: return t >= 0 ? 1.0 : std::exp(t);
+    case Regularizer::kBinaryEntropy: return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t));
+  }
+  return 0;
+}
+
+// x_i = h(z_i - nu) with sum x = k, for 0 < k < n.
+void regularized_topk_row(Regularizer r, const double* z, int64_t n, int64_t k, double* x) {
+  auto total = [&](double nu) {
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += h(r, z[i] - nu);
+    return s;
+  };
+  const auto [min_it, max_it] = std::minmax_element(z, z + n);
+  // sum h(z - lo) >= k and sum h(z - hi) <= k bracket the threshold for every regularizer.
+  double lo = *min_it - 40, hi = *max_it + 40 + std::log(double(n));
+  for (int iteration = 0; iteration < 2000; ++iteration) {
+    const double mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi) break;
+    (total(mid) > double(k) ? lo : hi) = mid;
+  }
+  double nu = 0.5 * (lo + hi);
+  // Refine past the bisection's last ulp with the closed form on the free set.
+  if (r == Regularizer::kEuclidean) {
+    double free_sum = 0, free_count = 0, saturated = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double t = z[i] - nu;
+      if (t >= 1) saturated += 1;
+      else if (t > 0) free_sum += z[i], free_count += 1;
+    }
+    if (free_count > 0) nu = (free_sum + saturated - double(k)) / free_count;
+  } else if (r == Regularizer::kCategoricalEntropy) {
+    double saturated = 0, free_log_sum = kNegInf;
+    for (int64_t i = 0; i < n; ++i) {
+      if (z[i] - nu >= 0) saturated += 1;
+      else free_log_sum = log_add(free_log_sum, z[i]);
+    }
+    if (free_log_sum > kNegInf && double(k) > saturated) nu = free_log_sum - std::log(double(k) - saturated);
+  } else {
+    for (int newton = 0; newton < 3; ++newton) {
+      double s = 0, slope = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double p = h(r, z[i] - nu);
+        s += p;
+        slope += p * (1 - p);
+      }
+      if (slope <= 0) break;
+      nu += (s - double(k)) / slope;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) x[i] = h(r, z[i] - nu);
+}
+
+at::Tensor regularized_topk_forward(const at::Tensor& z, int64_t k, Regularizer r) {
+  const int64_t n = z.size(-1);
+  if (k == 0) return at::zeros_like(z);
+  if (k == n) return at::ones_like(z);
+  return for_each_row(z, [&](int64_t, const double* row, double* out) { regularized_topk_row(r, row, n, k, out); });
+}
+
+// The shared closed-form Jacobian: grad_z = w (g - <w, g> / sum w).
+at::Tensor regularized_topk_backward(const at::Tensor& x, const at::Tensor& g, Regularizer r) {
+  at::Tensor w;
+  switch (r) {
+    case Regularizer::kEuclidean: w = ((x > 0) & (x < 1)).to(x.scalar_type()); break;
+    case Regularizer::kCategoricalEntropy: w = (x < 1).to(x.scalar_type()) * x; break;
+    case Regularizer::kBinaryEntropy: w = x * (1 - x); break;
+  }
+  at::Tensor w_sum = w.sum(-1, true);
+  at::Tensor mean = (w * g).sum(-1, true) / at::where(w_sum > 0, w_sum, at::ones_like(w_sum));
+  return w * (g - mean);
+}
+
+class RegularizedTopkFunction : public torch::autograd::Function<RegularizedTopkFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& z, int64_t k,
+                            int64_t regularizer) {
+    at::Tensor x = regularized_topk_forward(z, k, Regularizer(regularizer));
+    ctx->save_for_backward({x});
+    ctx->saved_data["regularizer"] = regularizer;
+    return x;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    at::Tensor x = ctx->get_saved_variables()[0];
+    return {regularized_topk_backward(x, grads[0], Regularizer(ctx->saved_data["regularizer"].toInt())),
+            at::Tensor(), at::Tensor()};
+  }
+};
+
+void check_input(const char* function, const at::Tensor& z, int64_t k) {
+  check::logits(function, "z", z, 1);
+  check::finite(function, "z", z);
+  check::in_range(function, "k", k, 0, z.size(-1));
+}
+
+}  // namespace
+
+at::Tensor ksubset_log_partition(const at::Tensor& z, int64_t k) {
+  check_input("ksubset_log_partition", z, k);
+  return LogPartitionFunction::apply(z, k);
+}
+
+at::Tensor ksubset_marginals(const at::Tensor& z, int64_t k) {
+  check_input("ksubset_marginals", z, k);
+  return MarginalsFunction::apply(z, k);
+}
+
+at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& regularizer) {
+  check_input("regularized_topk", z, k);
+  return RegularizedTopkFunction::apply(z, k, int64_t(parse_regularizer(regularizer)));
+}
+
+}  // namespace structgrad::ops

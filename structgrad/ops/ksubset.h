@@ -1,0 +1,39 @@
+// Differentiable operators over k-subsets of n items, x in {0,1}^n with sum x = k, batched
+// over the leading dimensions of z: (*batch, n).
+//
+// Regularized top-k (seed 000, "subset top-k"): x(z) = argmax_{x in conv} <z, x> - Omega(x) over
+// the capped simplex {x in [0,1]^n, sum x = k}. Each solution has the form x_i = h(z_i - nu)
+// with one threshold nu found per row (bisection, then an exact or Newton refinement):
+//   "euclidean"           Omega = ||x||^2 / 2              h(t) = clip(t, 0, 1)
+//   "categorical_entropy" Omega = sum x log x              h(t) = min(1, exp(t))
+//   "binary_entropy"      Omega = sum x log x + (1-x) log(1-x)   h(t) = sigmoid(t)
+// Their Jacobians share one closed form, grad_z = w * (g - <w, g> / sum w), with
+// w = [0 < x < 1], [x < 1] x, x (1 - x) respectively.
+//
+// Correlated top-k ("exponential_family"): the Gibbs distribution p(S) ∝ exp(sum_{i in S} z_i)
+// over k-subsets. log Z and the marginals come from a log-space O(nk) dynamic program over
+// prefixes and suffixes; the marginals' backward (the covariance times g) is a second O(nk)
+// pass in the expectation semiring, so nothing is stored per iteration and everything stays
+// finite for logits of any magnitude.
+//
+//   at::Tensor mu = structgrad::ops::ksubset_marginals(z, 3);   // (B, n), rows sum to 3
+//   at::Tensor x  = structgrad::ops::regularized_topk(z, 3, "euclidean");
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace structgrad::ops {
+
+// log sum_{|S| = k} exp(sum_{i in S} z_i): (*batch). Differentiable twice (backward: marginals).
+at::Tensor ksubset_log_partition(const at::Tensor& z, int64_t k);
+
+// P(i in S) under the Gibbs distribution: (*batch, n). Differentiable (hand-written backward).
+at::Tensor ksubset_marginals(const at::Tensor& z, int64_t k);
+
+// The regularized argmax over the capped simplex, one of "euclidean", "categorical_entropy",
+// "binary_entropy": (*batch, n). Differentiable (hand-written backward).
+at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& regularizer);
+
+}  // namespace structgrad::ops

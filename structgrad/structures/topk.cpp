@@ -1,0 +1,123 @@
+#include "structgrad/structures/topk.h"
+
+#include "structgrad/ops/check.h"
+#include "structgrad/ops/ksubset.h"
+#include "structgrad/solvers/enumerate.h"
+
+namespace structgrad::topk {
+namespace {
+
+void check_theta(const char* function, const at::Tensor& theta, int64_t k) {
+  check::logits(function, "theta", theta, 1);
+  check::finite(function, "theta", theta);
+  check::in_range(function, "k", k, 0, theta.size(-1));
+}
+
+at::Tensor indicator_of_top(const at::Tensor& scores, int64_t k) {
+  at::Tensor x = at::zeros_like(scores);
+  if (k == 0) return x;
+  return x.scatter_(-1, std::get<1>(scores.topk(k, -1)), 1.0);
+}
+
+}  // namespace
+
+at::Tensor map(const at::Tensor& theta, int64_t k) {
+  check_theta("topk.map", theta, k);
+  return indicator_of_top(theta, k);
+}
+
+at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
+  check_theta("topk.sample", theta, k);
+  return indicator_of_top(theta + gumbel_noise(theta.sizes(), theta.options(), generator), k);
+}
+
+at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::string& regularizer, bool hard,
+                 GeneratorOpt generator) {
+  check_theta("topk.relax", theta, k);
+  check::positive("topk.relax", "tau", tau);
+  TORCH_CHECK_VALUE(regularizer == "exponential_family" || regularizer == "euclidean" ||
+                        regularizer == "categorical_entropy" || regularizer == "binary_entropy",
+                    "topk.relax: regularizer must be \"exponential_family\", \"euclidean\", ",
+                    "\"categorical_entropy\" or \"binary_entropy\", got \"", regularizer, "\"");
+  at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
+  at::Tensor scaled = perturbed / tau;
+  at::Tensor soft = regularizer == "exponential_family" ? ops::ksubset_marginals(scaled, k)
+                                                        : ops::regularized_topk(scaled, k, regularizer);
+  if (!hard) return soft;
+  // (soft - soft) is exactly zero, so the forward is exactly the sample.
+  return indicator_of_top(perturbed.detach(), k) + (soft - soft.detach());
+}
+
+at::Tensor log_partition(const at::Tensor& theta, int64_t k) {
+  check_theta("topk.log_partition", theta, k);
+  return ops::ksubset_log_partition(theta, k);
+}
+
+at::Tensor marginals(const at::Tensor& theta, int64_t k) {
+  check_theta("topk.marginals", theta, k);
+  return ops::ksubset_marginals(theta, k);
+}
+
+at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x, int64_t k) {
+  check_theta("topk.log_prob", theta, k);
+  TORCH_CHECK_VALUE(k <= 8, "topk.log_prob: the exact subset probability sums over k! orders; k must be at "
+                    "most 8, got ", k);
+  TORCH_CHECK_VALUE(x.dim() >= 1 && x.size(-1) == theta.size(-1), "topk.log_prob: x must end in ",
+                    theta.size(-1), " items, got shape ", check::shape_string(x.sizes()));
+  TORCH_CHECK_VALUE((x.sum(-1) == k).all().item<bool>(), "topk.log_prob: every row of x must have k = ", k, " ones");
+  const auto batch_shape = x.sizes().slice(0, x.dim() - 1);
+  if (k == 0) return at::zeros(batch_shape, theta.options());
+  at::Tensor scores = theta.expand(x.sizes());
+  at::Tensor members = std::get<1>(x.topk(k, -1));  // (*, k): the chosen items
+  // Every order of the members along a new leading dimension: (k!, *, k).
+  std::vector<int64_t> flat;
+  for (const auto& order : solvers::permutations(k)) flat.insert(flat.end(), order.begin(), order.end());
+  at::Tensor orders = at::tensor(flat, at::kLong).view({-1, k});
+  const int64_t count = orders.size(0);
+  std::vector<int64_t> view{count};
+  for (int64_t d = 0; d < members.dim() - 1; ++d) view.push_back(1);
+  view.push_back(k);
+  std::vector<int64_t> expanded{count};
+  expanded.insert(expanded.end(), members.sizes().begin(), members.sizes().end());
+  at::Tensor ordered = members.unsqueeze(0).expand(expanded).gather(-1, orders.view(view).expand(expanded));
+  // Draw the members one at a time without replacement: each draw costs the log-mass left.
+  std::vector<int64_t> score_sizes{count};
+  score_sizes.insert(score_sizes.end(), x.sizes().begin(), x.sizes().end());
+  at::Tensor all_scores = scores.unsqueeze(0).expand(score_sizes);
+  at::Tensor removed = at::zeros_like(all_scores, at::kBool);
+  at::Tensor log_p = at::zeros(all_scores.sizes().slice(0, all_scores.dim() - 1), theta.options());
+  for (int64_t t = 0; t < k; ++t) {
+    at::Tensor item = ordered.select(-1, t).unsqueeze(-1);
+    at::Tensor remaining = all_scores.masked_fill(removed, -INFINITY);
+    log_p = log_p + all_scores.gather(-1, item).squeeze(-1) - at::logsumexp(remaining, -1);
+    removed = removed.scatter(-1, item, true);
+  }
+  return at::logsumexp(log_p, 0);
+}
+
+at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options) {
+  TORCH_CHECK_VALUE(n >= 1 && k >= 0 && k <= n, "topk.enumerate: need n >= 1 and 0 <= k <= n, got n = ", n,
+                    ", k = ", k);
+  auto subsets = solvers::k_subsets(n, k);
+  at::Tensor out = at::zeros({int64_t(subsets.size()), n}, options);
+  for (size_t s = 0; s < subsets.size(); ++s)
+    for (int64_t i : subsets[s]) out[s][i] = 1;
+  return out;
+}
+
+Family family(int64_t k) {
+  Family f;
+  f.name = "topk";
+  f.event_dim = 1;
+  f.map = [k](const at::Tensor& theta) { return map(theta, k); };
+  f.sample = [k](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, k, g); };
+  f.relax = [k](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
+    return relax(theta, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer, o.hard, g);
+  };
+  f.enumerate = [k](const at::Tensor& theta) { return enumerate(theta.size(-1), k, theta.options()); };
+  f.log_prob = [k](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x, k); };
+  f.mean = [k](const at::Tensor& theta) { return marginals(theta, k); };
+  return f;
+}
+
+}  // namespace structgrad::topk

@@ -1,0 +1,52 @@
+// The k-subset family ("topk"): k of n items, as a (*batch, n) 0/1 indicator with k ones.
+//
+// Shapes: theta is (*batch, n) item scores; k in [0, n]. A subset's score is the sum of its
+// items' scores.
+//
+//   auto x = structgrad::topk::sample(theta, 3, gen);                       // Gumbel top-k
+//   auto y = structgrad::topk::relax(theta, 3, 0.5, "exponential_family");  // correlated top-k
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+
+#include "structgrad/structures/family.h"
+
+namespace structgrad::topk {
+
+// The k highest-scoring items.
+at::Tensor map(const at::Tensor& theta, int64_t k);
+
+// Gumbel top-k: map(theta + G). The same law as the Exponential-Min form (the k smallest
+// E_i / exp(theta_i)): sampling k items without replacement with probabilities ∝ exp(theta).
+at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c10::nullopt);
+
+// The stochastic softmax trick over k-subsets: the regularized argmax of (theta + G) / tau over
+// {x in [0, 1]^n, sum x = k}, with regularizer
+//   "exponential_family"   correlated top-k: the marginals of p(S) ∝ exp(<z, x_S>) (default)
+//   "euclidean"            the Euclidean projection (sparse)
+//   "categorical_entropy"  x_i = min(1, exp(z_i - nu))
+//   "binary_entropy"       x_i = sigmoid(z_i - nu)
+// hard = true returns sample's indicator forward with the relaxed gradient backward.
+at::Tensor relax(const at::Tensor& theta, int64_t k, double tau,
+                 const std::string& regularizer = "exponential_family", bool hard = false,
+                 GeneratorOpt generator = c10::nullopt);
+
+// log sum_{|S| = k} exp(sum_{i in S} theta_i): (*batch). O(nk) dynamic program.
+at::Tensor log_partition(const at::Tensor& theta, int64_t k);
+
+// P(i in S) under p(S) ∝ exp(sum_{i in S} theta_i): (*batch, n), rows sum to k.
+at::Tensor marginals(const at::Tensor& theta, int64_t k);
+
+// log P(sample == x) under Gumbel top-k (not the Gibbs distribution): the sum over the k!
+// orders in which the subset can be drawn without replacement. x: (*, *batch, n) with k ones
+// per row; k <= 8. Differentiable in theta.
+at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x, int64_t k);
+
+// Every k-subset of n items: (C(n, k), n).
+at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options = at::kDouble);
+
+Family family(int64_t k);
+
+}  // namespace structgrad::topk
