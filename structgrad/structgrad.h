@@ -2,6 +2,9 @@
 #pragma once
 
 #include "structgrad/distributions/concrete.h"
+#include "structgrad/distributions/igr.h"
+#include "structgrad/distributions/kl.h"
+#include "structgrad/distributions/prior_fit.h"
 #include "structgrad/estimators/check.h"
 #include "structgrad/estimators/estimators.h"
 #include "structgrad/ops/ksubset.h"

@@ -128,6 +128,66 @@ void bind_distributions(py::module_& m) {
   sub.def("concrete_log_prob", [](const at::Tensor& logits, double temperature, const at::Tensor& value) {
         return dist::Concrete(logits, temperature).log_prob(value);
       }, "logits"_a, "temperature"_a, "value"_a);
+
+  using OptionalTensor = c10::optional<at::Tensor>;
+  auto or_undefined = [](const OptionalTensor& t) { return t.value_or(at::Tensor()); };
+  py::class_<dist::IGRSample>(sub, "IGRSample")
+      .def_readonly("z", &dist::IGRSample::z)
+      .def_readonly("log_z", &dist::IGRSample::log_z)
+      .def_readonly("log_prob", &dist::IGRSample::log_prob)
+      .def_readonly("num_categories", &dist::IGRSample::num_categories)
+      .def_readonly("latent", &dist::IGRSample::latent);
+  py::class_<dist::InvertibleGaussian>(sub, "InvertibleGaussian")
+      .def("rsample_with_log_prob", [](const dist::InvertibleGaussian& q, std::vector<int64_t> shape,
+                                       GeneratorOpt generator) { return q.rsample_with_log_prob(shape, generator); },
+           "sample_shape"_a, "generator"_a = py::none())
+      .def("rsample", [](const dist::InvertibleGaussian& q, std::vector<int64_t> shape, GeneratorOpt generator,
+                         bool hard) { return q.rsample(shape, generator, hard); },
+           "sample_shape"_a, "generator"_a = py::none(), "hard"_a = false)
+      .def("transform", &dist::InvertibleGaussian::transform, "y"_a)
+      .def("log_prob", [=](const dist::InvertibleGaussian& q, const at::Tensor& z, const OptionalTensor& k) {
+             return q.log_prob(z, or_undefined(k));
+           }, "value"_a, "num_categories"_a = py::none())
+      .def("log_prob_log_space", [=](const dist::InvertibleGaussian& q, const at::Tensor& log_z,
+                                     const OptionalTensor& k) { return q.log_prob_log_space(log_z, or_undefined(k)); },
+           "log_value"_a, "num_categories"_a = py::none());
+  py::class_<dist::IGR, dist::InvertibleGaussian>(sub, "IGR")
+      .def(py::init<at::Tensor, at::Tensor, double, double>(), "loc"_a, "scale"_a, "temperature"_a, "delta"_a);
+  py::class_<dist::IGRPlanar, dist::InvertibleGaussian>(sub, "IGRPlanar")
+      .def(py::init<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, double, double>(), "loc"_a,
+           "scale"_a, "u"_a, "w"_a, "b"_a, "temperature"_a, "delta"_a);
+  py::class_<dist::IGRStickBreaking, dist::InvertibleGaussian>(sub, "IGRStickBreaking")
+      .def(py::init<at::Tensor, at::Tensor, double, double, double>(), "loc"_a, "scale"_a, "temperature"_a,
+           "delta"_a, "rho"_a);
+  sub.def("log_softmax_pp", &dist::log_softmax_pp, "x"_a, "delta"_a);
+  sub.def("hard", &dist::hard, "z"_a);
+  sub.def("igr_kl_divergence", &dist::kl_divergence, "q"_a, "p"_a);
+  auto as_pair = [](const dist::KLEstimate& e) { return py::make_tuple(e.estimate, e.standard_error); };
+  sub.def("igr_monte_carlo_kl", [=](const dist::InvertibleGaussian& q, const dist::InvertibleGaussian& p,
+                                    int64_t num_samples, GeneratorOpt generator) {
+        return as_pair(dist::monte_carlo_kl(q, p, num_samples, generator));
+      }, "q"_a, "p"_a, "num_samples"_a, "generator"_a = py::none());
+  sub.def("exp_concrete_monte_carlo_kl", [=](const at::Tensor& logits_q, const at::Tensor& logits_p,
+                                             double temperature, int64_t num_samples, GeneratorOpt generator) {
+        return as_pair(dist::monte_carlo_kl(dist::ExpConcrete(logits_q, temperature),
+                                            dist::ExpConcrete(logits_p, temperature), num_samples, generator));
+      }, "logits_q"_a, "logits_p"_a, "temperature"_a, "num_samples"_a, "generator"_a = py::none());
+  sub.def("fit_prior", [](const at::Tensor& target, const std::string& family, int64_t num_categories,
+                          double temperature, double delta, double rho, bool hard, int64_t steps, int64_t num_samples,
+                          double learning_rate, double init_scale, int64_t eval_samples, uint64_t seed) {
+        dist::PriorFitOptions options{family, num_categories, temperature, delta, rho, hard, steps,
+                                      num_samples, learning_rate, init_scale, eval_samples, seed};
+        dist::PriorFit fit;
+        {
+          py::gil_scoped_release no_gil;  // the fit runs the autograd engine
+          fit = dist::fit_prior(target, options);
+        }
+        return py::dict("loc"_a = fit.loc, "scale"_a = fit.scale.defined() ? py::cast(fit.scale) : py::none(),
+                        "probabilities"_a = fit.probabilities, "total_variation"_a = fit.total_variation,
+                        "argmax_total_variation"_a = fit.argmax_total_variation,
+                        "initial_total_variation"_a = fit.initial_total_variation);
+      }, "target"_a, "family"_a, "num_categories"_a, "temperature"_a, "delta"_a, "rho"_a, "hard"_a, "steps"_a,
+      "num_samples"_a, "learning_rate"_a, "init_scale"_a, "eval_samples"_a, "seed"_a);
 }
 
 }  // namespace

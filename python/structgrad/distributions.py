@@ -1,8 +1,9 @@
 """Continuous relaxations as torch.distributions."""
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import torch
 from torch.distributions import Distribution, constraints
+from torch.distributions.kl import register_kl
 
 from . import _C
 
@@ -58,4 +59,165 @@ class Concrete(Distribution):
         return _C.distributions.concrete_log_prob(self.logits, self.temperature, value)
 
 
-__all__ = ["ExpConcrete", "Concrete"]
+class _InvertibleGaussian(Distribution):
+    """Invertible Gaussian reparameterization (seed 004 §4): z = g(loc + scale * eps, temperature).
+
+    ``loc`` and ``scale`` are (*batch, D); samples are points of the simplex with K = D + 1
+    entries, (*sample_shape, *batch, K). ``log_prob`` is the density of z by change of variables
+    (Lebesgue measure on its first K - 1 entries), -inf outside the open simplex;
+    ``log_prob_log_space`` takes log z and stays finite where z rounds to a vertex.
+    ``rsample_with_log_prob`` returns the draw with z, log_z, log_prob, num_categories and the
+    Gaussian ``latent``. There is no closed-form mean or entropy.
+    """
+
+    arg_constraints = {}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, core, loc: torch.Tensor, scale: torch.Tensor, temperature: float, delta: float):
+        self._core = core
+        self.loc, self.scale = loc, scale
+        self.temperature, self.delta = float(temperature), float(delta)
+        super().__init__(loc.shape[:-1], torch.Size([loc.shape[-1] + 1]), validate_args=False)
+
+    def rsample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None, hard: bool = False):
+        """z, or with ``hard`` its one-hot argmax forward and z's gradient backward (straight-through)."""
+        return self._core.rsample(list(sample_shape), generator, hard)
+
+    def sample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None, hard: bool = False):
+        with torch.no_grad():
+            return self.rsample(sample_shape, generator, hard)
+
+    def rsample_with_log_prob(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
+        return self._core.rsample_with_log_prob(list(sample_shape), generator)
+
+    def transform(self, y: torch.Tensor):
+        """Pushes Gaussian points y (*, D) through g: the same record as ``rsample_with_log_prob``."""
+        return self._core.transform(y)
+
+    def log_prob(self, value, num_categories: Optional[torch.Tensor] = None):
+        return self._core.log_prob(value, num_categories)
+
+    def log_prob_log_space(self, log_value, num_categories: Optional[torch.Tensor] = None):
+        return self._core.log_prob_log_space(log_value, num_categories)
+
+
+class IGR(_InvertibleGaussian):
+    """IGR with softmax++ (Eq. 21): z = softmax++((loc + scale * eps) / temperature; delta)."""
+
+    def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, delta: float = 0.1):
+        super().__init__(_C.distributions.IGR(loc, scale, float(temperature), float(delta)), loc, scale,
+                         temperature, delta)
+
+
+class IGRPlanar(_InvertibleGaussian):
+    """IGR with planar flow layers y + u_l tanh(w_l . y + b_l) before softmax++.
+
+    u, w: (L, D) or (L, *batch, D); b: (L,) or (L, *batch). u is reparameterized so that every
+    layer is invertible; ``log_prob`` inverts the flow numerically and stays differentiable.
+    """
+
+    def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, u: torch.Tensor, w: torch.Tensor,
+                 b: torch.Tensor, delta: float = 0.1):
+        self.u, self.w, self.b = u, w, b
+        super().__init__(_C.distributions.IGRPlanar(loc, scale, u, w, b, float(temperature), float(delta)), loc,
+                         scale, temperature, delta)
+
+
+class IGRStickBreaking(_InvertibleGaussian):
+    """IGR-SB (Eq. 24): softmax++ of the stick-breaking of sigmoid(y), truncated per draw.
+
+    A draw uses the fewest sticks K - 1 (at most D) whose leftover is below 1 - rho, so K follows
+    the data: samples are (*, W) with W the largest K of the draw, zero after each row's K, and
+    ``rsample_with_log_prob(...).num_categories`` gives each K. Pass it to ``log_prob`` for such
+    padded values. ``kl_divergence`` gives the KL of the untruncated D-stick relaxation, an upper
+    bound for the truncated one.
+    """
+
+    def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, delta: float = 0.1,
+                 rho: float = 0.99):
+        self.rho = float(rho)
+        super().__init__(_C.distributions.IGRStickBreaking(loc, scale, float(temperature), float(delta), self.rho),
+                         loc, scale, temperature, delta)
+
+
+def hard(z: torch.Tensor) -> torch.Tensor:
+    """The one-hot argmax of z forward, z's gradient backward (straight-through)."""
+    return _C.distributions.hard(z)
+
+
+@register_kl(IGR, IGR)
+@register_kl(IGRPlanar, IGRPlanar)
+@register_kl(IGRStickBreaking, IGRStickBreaking)
+def _kl_invertible_gaussian(p, q):
+    # Eq. 19: a shared invertible map leaves the Gaussian KL unchanged.
+    return _C.distributions.igr_kl_divergence(p._core, q._core)
+
+
+def monte_carlo_kl(p: Distribution, q: Distribution, num_samples: int, generator: Optional[torch.Generator] = None):
+    """(estimate, standard_error) of KL(p || q) from num_samples draws of p, in log space.
+
+    For two ExpConcrete or two Concrete (scored on the log-simplex, the same KL), or two IGR
+    variants with the same latent dimension.
+    """
+    if isinstance(p, (ExpConcrete, Concrete)) and type(p) is type(q):
+        if p.temperature != q.temperature:
+            raise ValueError("monte_carlo_kl: p and q must have the same temperature")
+        return _C.distributions.exp_concrete_monte_carlo_kl(p.logits, q.logits, p.temperature, num_samples, generator)
+    if isinstance(p, _InvertibleGaussian) and isinstance(q, _InvertibleGaussian):
+        return _C.distributions.igr_monte_carlo_kl(p._core, q._core, num_samples, generator)
+    raise ValueError(f"monte_carlo_kl: unsupported pair {type(p).__name__}, {type(q).__name__}")
+
+
+class PriorFit(NamedTuple):
+    loc: torch.Tensor
+    scale: Optional[torch.Tensor]
+    probabilities: torch.Tensor
+    total_variation: float
+    argmax_total_variation: float
+    initial_total_variation: float
+
+
+def _target_pmf(target, num_categories: Optional[int]) -> torch.Tensor:
+    if isinstance(target, torch.Tensor):
+        return target.to(torch.float64)
+    if isinstance(target, Distribution):
+        pmf = lambda k: target.log_prob(k).exp()  # noqa: E731
+    elif callable(target):
+        pmf = target
+    else:
+        raise ValueError("fit_prior: target must be a tensor, a callable k -> pmf(k) or a torch distribution")
+    if num_categories is not None:
+        return torch.as_tensor(pmf(torch.arange(num_categories, dtype=torch.float64)), dtype=torch.float64)
+    # Countably infinite support: evaluate until all but 1e-6 of the mass is covered.
+    values, length = [], 0
+    while length < 100_000:
+        values.append(torch.as_tensor(pmf(torch.arange(length, length + 256, dtype=torch.float64)), dtype=torch.float64))
+        length += 256
+        cumulative = torch.cat(values).cumsum(0)
+        covered = (cumulative >= 1 - 1e-6).nonzero()
+        if len(covered):
+            return torch.cat(values)[: int(covered[0]) + 1]
+    raise ValueError("fit_prior: the target's first 100000 values hold less than 1 - 1e-6 of its mass")
+
+
+def fit_prior(target, family: str = "igr_sb", num_categories: Optional[int] = None, temperature: float = 0.01,
+              delta: float = 0.1, rho: float = 0.99, hard: bool = False, steps: int = 1000, num_samples: int = 512,
+              learning_rate: float = 0.05, init_scale: float = 3.0, eval_samples: int = 50000,
+              seed: int = 0) -> PriorFit:
+    """Fits the parameters of an IGR ("igr", "igr_sb") or Gumbel-softmax ("concrete") to a pmf (Eq. 20).
+
+    target: a pmf over 0, 1, ... as a tensor, a callable k -> pmf(k) (k a float64 tensor), or a
+    discrete torch distribution; for the last two, num_categories values are used, or as many as
+    hold all but 1e-6 of the mass. The induced pmf is the mean of z (of its argmax with ``hard``)
+    over draws; the total variation includes the target's mass beyond the modelled categories.
+    Deterministic under ``seed``.
+    """
+    pmf = _target_pmf(target, num_categories)
+    fit = _C.distributions.fit_prior(pmf, family, num_categories or 0, temperature, delta, rho, hard, steps,
+                                     num_samples, learning_rate, init_scale, eval_samples, seed)
+    return PriorFit(**fit)
+
+
+__all__ = ["ExpConcrete", "Concrete", "IGR", "IGRPlanar", "IGRStickBreaking", "hard", "monte_carlo_kl", "PriorFit",
+           "fit_prior"]

@@ -1,0 +1,124 @@
+import math
+
+import pytest
+import torch
+
+from structgrad.distributions import (IGR, IGRPlanar, IGRStickBreaking, ExpConcrete, fit_prior, hard,
+                                      monte_carlo_kl)
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def params(seed, batch=2, dim=4):
+    loc = torch.randn(batch, dim, dtype=torch.float64, generator=gen(seed))
+    scale = torch.rand(batch, dim, dtype=torch.float64, generator=gen(seed + 1)) + 0.5
+    return loc, scale
+
+
+def variants(loc, scale, temperature):
+    flow = torch.randn(2, 2, loc.shape[-1], dtype=torch.float64, generator=gen(99))
+    return [IGR(temperature, loc, scale),
+            IGRPlanar(temperature, loc, scale, flow[0], flow[1], torch.zeros(2, dtype=torch.float64)),
+            IGRStickBreaking(temperature, loc, scale, rho=0.8)]
+
+
+def test_log_prob_is_change_of_variables_with_finite_difference_jacobian():
+    loc, scale = params(0, batch=1)
+    q = IGR(0.7, loc[0], scale[0])
+    y = loc[0] + scale[0] * torch.randn(4, dtype=torch.float64, generator=gen(2))
+    z = q.transform(y).z
+    step = 1e-6
+    jacobian = torch.stack([(q.transform(y + step * e).z - q.transform(y - step * e).z)[:4] / (2 * step)
+                            for e in torch.eye(4, dtype=torch.float64)], -1)
+    gaussian = torch.distributions.Normal(loc[0], scale[0]).log_prob(y).sum()
+    expected = gaussian - torch.linalg.slogdet(jacobian)[1]
+    torch.testing.assert_close(q.log_prob(z), expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_samples_on_simplex_and_rsample_gradcheck(index):
+    loc, scale = params(3)
+    z = variants(loc, scale, 0.4)[index].rsample((20,), generator=gen(4))
+    torch.testing.assert_close(z.sum(-1), torch.ones(20, 2, dtype=torch.float64))
+    assert (z >= 0).all()
+    both = torch.stack([loc, scale]).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda p: variants(p[0], p[1], 0.6)[index].rsample((2,), generator=gen(5)), (both,))
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_registered_kl_matches_monte_carlo(index):
+    q = variants(*params(6, batch=3), 0.4)[index]
+    p = variants(*params(8, batch=3), 0.4)[index]
+    closed = torch.distributions.kl_divergence(q, p)
+    estimate, standard_error = monte_carlo_kl(q, p, 20000, generator=gen(10))
+    assert ((estimate - closed).abs() < 4 * standard_error).all(), (closed, estimate, standard_error)
+
+
+def test_stick_breaking_truncation_and_padded_log_prob():
+    loc = torch.randn(2, 60, dtype=torch.float64, generator=gen(11)) - 1.5
+    q = IGRStickBreaking(0.2, loc, torch.ones_like(loc), rho=0.95)
+    s = q.rsample_with_log_prob((300,), generator=gen(12))
+    sticks = s.num_categories - 1
+    log_stay = torch.nn.functional.logsigmoid(-s.latent)
+    left = (log_stay * (torch.arange(60) < sticks.unsqueeze(-1))).sum(-1).exp()
+    assert (left < 1 - 0.95).all()
+    assert s.num_categories.max() > s.num_categories.min()
+    torch.testing.assert_close(q.log_prob(s.z, s.num_categories), s.log_prob)
+
+
+def test_hard_is_one_hot_with_relaxed_gradient():
+    loc, scale = params(13)
+    loc.requires_grad_(True)
+    q = IGR(0.5, loc, scale)
+    x, z = q.rsample((3,), generator=gen(14), hard=True), q.rsample((3,), generator=gen(14))
+    assert torch.equal(x, torch.nn.functional.one_hot(z.argmax(-1), 5).double())
+    assert torch.equal(hard(z), x)
+    (g_x,) = torch.autograd.grad(x[..., 0].sum(), loc)
+    (g_z,) = torch.autograd.grad(z[..., 0].sum(), loc)
+    torch.testing.assert_close(g_x, g_z)
+
+
+def test_low_temperature_and_large_locations_are_finite():
+    loc = (torch.randn(8, 4, dtype=torch.float64, generator=gen(15)) * 1e3).requires_grad_(True)
+    for q in variants(loc, torch.ones(8, 4, dtype=torch.float64), 0.01):
+        s = q.rsample_with_log_prob((2,), generator=gen(16))
+        (s.log_prob.sum() + s.z.sum()).backward()
+        assert torch.isfinite(s.log_prob).all() and torch.isfinite(loc.grad).all()
+        assert torch.isfinite(q.log_prob_log_space(s.log_z, s.num_categories)).all()
+    logits = torch.randn(8, 10, dtype=torch.float64, generator=gen(17)) * 1e3
+    estimate, _ = monte_carlo_kl(ExpConcrete(0.01, logits), ExpConcrete(0.01, logits.flip(-1)), 100, gen(18))
+    assert torch.isfinite(estimate).all()
+
+
+@pytest.mark.parametrize("make, argument", [
+    (lambda l, s: IGR(0.5, l, -s), "scale"),
+    (lambda l, s: IGR(0.0, l, s), "temperature"),
+    (lambda l, s: IGR(0.5, l, s, delta=0.0), "delta"),
+    (lambda l, s: IGR(0.5, l, s[..., :3]), "loc and scale"),
+    (lambda l, s: IGRStickBreaking(0.5, l, s, rho=1.0), "rho"),
+    (lambda l, s: IGRPlanar(0.5, l, s, torch.zeros(1, 4), torch.zeros(1, 3), torch.zeros(1)), "u and w"),
+    (lambda l, s: torch.distributions.kl_divergence(IGR(0.5, l, s), IGR(0.4, l, s)), "share"),
+])
+def test_bad_input_names_the_argument(make, argument):
+    loc, scale = params(19)
+    with pytest.raises(ValueError, match=argument):
+        make(loc, scale)
+
+
+def test_fit_prior_negative_binomial_from_a_torch_distribution():
+    target = torch.distributions.NegativeBinomial(total_count=torch.tensor(5.0, dtype=torch.float64),
+                                                  probs=torch.tensor(0.5, dtype=torch.float64))
+    fit = fit_prior(target, steps=300, num_samples=256, eval_samples=20000)
+    assert fit.total_variation < 0.05, fit
+    assert fit.total_variation < fit.initial_total_variation
+
+
+def test_fit_prior_is_deterministic_and_poisson_callable_works():
+    poisson = lambda k: torch.exp(k * math.log(5.0) - 5.0 - torch.lgamma(k + 1))  # noqa: E731
+    a = fit_prior(poisson, steps=10, eval_samples=500, seed=3)
+    b = fit_prior(poisson, steps=10, eval_samples=500, seed=3)
+    assert torch.equal(a.loc, b.loc) and a.total_variation == b.total_variation
+    with pytest.raises(ValueError, match="family"):
+        fit_prior(poisson, family="gumbel", steps=1)
