@@ -8,7 +8,29 @@ from torch.distributions.kl import register_kl
 from . import _C
 
 
-class ExpConcrete(Distribution):
+class _RelaxedCategorical(Distribution):
+    """What ExpConcrete and Concrete share: logits, a temperature, and two C++ kernels."""
+
+    arg_constraints = {"logits": constraints.real_vector}
+    has_rsample = True
+
+    def __init__(self, temperature: float, logits: torch.Tensor, validate_args=None):
+        self.temperature = float(temperature)
+        self.logits = logits
+        super().__init__(logits.shape[:-1], logits.shape[-1:], validate_args=validate_args)
+
+    def rsample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
+        return self._rsample_kernel(self.logits, self.temperature, list(sample_shape), generator)
+
+    def sample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
+        with torch.no_grad():
+            return self.rsample(sample_shape, generator)
+
+    def log_prob(self, value):
+        return self._log_prob_kernel(self.logits, self.temperature, value)
+
+
+class ExpConcrete(_RelaxedCategorical):
     """The Concrete distribution in log space (Maddison et al. 2017): y = log_softmax((logits + G) / tau).
 
     ``log_prob`` is computed without leaving log space, so it stays finite at temperatures where
@@ -16,47 +38,17 @@ class ExpConcrete(Distribution):
     ``torch.distributions.ExpRelaxedCategorical``.
     """
 
-    arg_constraints = {"logits": constraints.real_vector}
     support = constraints.real_vector
-    has_rsample = True
-
-    def __init__(self, temperature: float, logits: torch.Tensor, validate_args=None):
-        self.temperature = float(temperature)
-        self.logits = logits
-        super().__init__(logits.shape[:-1], logits.shape[-1:], validate_args=validate_args)
-
-    def rsample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
-        return _C.distributions.exp_concrete_rsample(self.logits, self.temperature, list(sample_shape), generator)
-
-    def sample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
-        with torch.no_grad():
-            return self.rsample(sample_shape, generator)
-
-    def log_prob(self, value):
-        return _C.distributions.exp_concrete_log_prob(self.logits, self.temperature, value)
+    _rsample_kernel = staticmethod(_C.distributions.exp_concrete_rsample)
+    _log_prob_kernel = staticmethod(_C.distributions.exp_concrete_log_prob)
 
 
-class Concrete(Distribution):
+class Concrete(_RelaxedCategorical):
     """The Concrete / Gumbel-softmax distribution on the simplex: x = softmax((logits + G) / tau)."""
 
-    arg_constraints = {"logits": constraints.real_vector}
     support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature: float, logits: torch.Tensor, validate_args=None):
-        self.temperature = float(temperature)
-        self.logits = logits
-        super().__init__(logits.shape[:-1], logits.shape[-1:], validate_args=validate_args)
-
-    def rsample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
-        return _C.distributions.concrete_rsample(self.logits, self.temperature, list(sample_shape), generator)
-
-    def sample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
-        with torch.no_grad():
-            return self.rsample(sample_shape, generator)
-
-    def log_prob(self, value):
-        return _C.distributions.concrete_log_prob(self.logits, self.temperature, value)
+    _rsample_kernel = staticmethod(_C.distributions.concrete_rsample)
+    _log_prob_kernel = staticmethod(_C.distributions.concrete_log_prob)
 
 
 class _InvertibleGaussian(Distribution):
