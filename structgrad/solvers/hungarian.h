@@ -1,0 +1,36 @@
+// The linear assignment problem: a permutation sigma of {0, ..., n-1} maximizing
+// sum_i weights[i][sigma(i)], for a dense n x n weight matrix (row-major). Entries equal to
+// -infinity are forbidden pairs.
+//
+// Algorithm: the Hungarian method in its shortest-augmenting-path (Jonker-Volgenant) form.
+// Column reduction seeds dual potentials and a partial matching; each free row is then
+// matched along a Dijkstra shortest path in reduced costs. O(n^3) time, O(n) extra memory.
+// Plain C++, no torch.
+//
+//   std::vector<double> w = {...};                        // n * n scores
+//   auto result = structgrad::solvers::max_weight_assignment(w.data(), n);
+//   if (result.status == structgrad::solvers::AssignmentStatus::kOptimal)
+//     use(result.column_of_row);                          // row i -> column column_of_row[i]
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace structgrad::solvers {
+
+enum class AssignmentStatus {
+  kOptimal,     // column_of_row is a maximum-weight perfect matching
+  kInfeasible,  // the allowed (finite-weight) pairs admit no perfect matching
+};
+
+struct Assignment {
+  AssignmentStatus status = AssignmentStatus::kInfeasible;
+  std::vector<int64_t> column_of_row;  // size n when optimal, empty otherwise
+  double score = 0;                    // sum_i weights[i][column_of_row[i]]
+};
+
+// weights: n * n finite values or -infinity (forbidden); NaN and +infinity are the caller's
+// responsibility. n = 0 gives the empty assignment.
+Assignment max_weight_assignment(const double* weights, int64_t n);
+
+}  // namespace structgrad::solvers
