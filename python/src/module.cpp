@@ -58,40 +58,73 @@ void bind_topk(py::module_& m) {
   sub.def("enumerate", [](int64_t n, int64_t k) { return topk::enumerate(n, k); }, "n"_a, "k"_a);
 }
 
+void bind_permutation(py::module_& m) {
+  namespace perm = structgrad::permutation;
+  auto sub = m.def_submodule("permutation");
+  sub.def("map", &perm::map, "theta"_a);
+  sub.def("sample", &perm::sample, "theta"_a, "generator"_a = py::none());
+  sub.def("relax", &perm::relax, "theta"_a, "tau"_a, "iterations"_a = 20, "tolerance"_a = 0.0,
+          "backward"_a = "implicit", "hard"_a = false, "generator"_a = py::none());
+  sub.def("sinkhorn", &structgrad::ops::sinkhorn, "z"_a, "iterations"_a = 20, "tolerance"_a = 0.0,
+          "backward"_a = "implicit");
+  sub.def("enumerate", [](int64_t n) { return perm::enumerate(n); }, "n"_a);
+}
+
 // A family by name with its parameters (k = -1: not given).
-structgrad::Family family(const std::string& name, int64_t k) {
+structgrad::Family family(const std::string& name, int64_t k, int64_t root) {
   structgrad::FamilyOptions options;
   options.k = k;
+  options.root = root;
   return structgrad::family(name, options);
+}
+
+void bind_graph_families(py::module_& m) {
+  namespace tree = structgrad::spanning_tree;
+  auto trees = m.def_submodule("spanning_tree");
+  trees.def("map", &tree::map, "theta"_a);
+  trees.def("sample", &tree::sample, "theta"_a, "generator"_a = py::none());
+  trees.def("relax", &tree::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none());
+  trees.def("log_partition", &tree::log_partition, "theta"_a);
+  trees.def("marginals", &tree::marginals, "theta"_a);
+  trees.def("enumerate", [](int64_t n) { return tree::enumerate(n); }, "n"_a);
+
+  namespace arb = structgrad::arborescence;
+  auto arbs = m.def_submodule("arborescence");
+  arbs.def("map", &arb::map, "theta"_a, "root"_a = 0);
+  arbs.def("sample", &arb::sample, "theta"_a, "root"_a = 0, "generator"_a = py::none());
+  arbs.def("relax", &arb::relax, "theta"_a, "tau"_a, "root"_a = 0, "hard"_a = false, "generator"_a = py::none());
+  arbs.def("log_partition", &arb::log_partition, "theta"_a, "root"_a = 0);
+  arbs.def("marginals", &arb::marginals, "theta"_a, "root"_a = 0);
+  arbs.def("enumerate", [](int64_t n, int64_t root) { return arb::enumerate(n, root); }, "n"_a, "root"_a = 0);
 }
 
 void bind_estimators(py::module_& m) {
   auto sub = m.def_submodule("estimators");
-  sub.def("exact", [](const std::string& name, int64_t k, const at::Tensor& theta, const est::LossFn& f) {
-        return as_tuple(est::exact(family(name, k), theta, f));
-      }, "family"_a, "k"_a, "theta"_a, "f"_a);
-  sub.def("straight_through", [](const std::string& name, int64_t k, const at::Tensor& theta,
+  sub.def("exact", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f) {
+        return as_tuple(est::exact(family(name, k, root), theta, f));
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a);
+  sub.def("straight_through", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
                                  const est::LossFn& f, GeneratorOpt generator) {
-        return as_tuple(est::straight_through(family(name, k), theta, f, generator));
-      }, "family"_a, "k"_a, "theta"_a, "f"_a, "generator"_a = py::none());
-  sub.def("relaxed", [](const std::string& name, int64_t k, const at::Tensor& theta, const est::LossFn& f,
+        return as_tuple(est::straight_through(family(name, k, root), theta, f, generator));
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "generator"_a = py::none());
+  sub.def("relaxed", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
                         double tau, bool hard, const std::string& regularizer, GeneratorOpt generator) {
         structgrad::RelaxOptions options{tau, regularizer, hard};
-        return as_tuple(est::relaxed(family(name, k), theta, f, options, generator));
-      }, "family"_a, "k"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
+        return as_tuple(est::relaxed(family(name, k, root), theta, f, options, generator));
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
       "generator"_a = py::none());
-  sub.def("reinforce", [](const std::string& name, int64_t k, const at::Tensor& theta, const est::LossFn& f,
+  sub.def("reinforce", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
                           int64_t num_samples, GeneratorOpt generator) {
-        return as_tuple(est::reinforce(family(name, k), theta, f, num_samples, generator));
-      }, "family"_a, "k"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
-  sub.def("check", [](const std::string& estimator, const std::string& name, int64_t k, const at::Tensor& theta,
+        return as_tuple(est::reinforce(family(name, k, root), theta, f, num_samples, generator));
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
+  sub.def("check", [](const std::string& estimator, const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
                       const std::string& regularizer, int64_t num_samples, double alpha) {
         est::CheckReport r;
         {
           // The check runs the autograd engine, which must not hold the GIL; f takes it back.
           py::gil_scoped_release no_gil;
-          r = est::check_estimator(estimator, family(name, k), theta, f,
+          r = est::check_estimator(estimator, family(name, k, root), theta, f,
                                    estimator_options(tau, hard, regularizer, num_samples), draws, seed, alpha);
         }
         return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
@@ -101,7 +134,7 @@ void bind_estimators(py::module_& m) {
                         "relative_bias"_a = r.relative_bias, "variance"_a = r.variance,
                         "bias_detected"_a = r.bias_detected, "claims_unbiased"_a = r.claims_unbiased,
                         "passed"_a = r.passed, "verdict"_a = r.verdict);
-      }, "estimator"_a, "family"_a, "k"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
+      }, "estimator"_a, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
       "regularizer"_a, "num_samples"_a, "alpha"_a);
   sub.def("list", [] {
     py::list out;
@@ -212,6 +245,8 @@ PYBIND11_MODULE(_C, m) {
   m.def("family_names", &structgrad::family_names);
   bind_categorical(m);
   bind_topk(m);
+  bind_permutation(m);
+  bind_graph_families(m);
   bind_estimators(m);
   bind_distributions(m);
 }

@@ -2,14 +2,15 @@
 
 Families (each with the same verbs: map, sample, relax, log_partition, marginals, enumerate,
 trace, trace_log_prob, conditional_gumbel where the family has them):
-    structgrad.categorical, structgrad.topk
+    structgrad.categorical, structgrad.topk, structgrad.permutation, structgrad.spanning_tree,
+    structgrad.arborescence
 Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, check)
-Distributions: structgrad.distributions (ExpConcrete, Concrete)
+Distributions: structgrad.distributions (ExpConcrete, Concrete, IGR, IGRStickBreaking, IGRPlanar)
 """
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C
-from . import categorical, distributions, estimators, topk
+from . import arborescence, categorical, distributions, estimators, permutation, spanning_tree, topk
 
 __version__ = "0.1.0"
 
@@ -19,4 +20,5 @@ def set_threads(threads: int) -> None:
     _C.set_threads(threads)
 
 
-__all__ = ["categorical", "distributions", "estimators", "set_threads", "topk"]
+__all__ = ["arborescence", "categorical", "distributions", "estimators", "permutation", "set_threads",
+           "spanning_tree", "topk"]

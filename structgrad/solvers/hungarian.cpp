@@ -8,12 +8,10 @@ namespace structgrad::solvers {
 Assignment max_weight_assignment(const double* weights, int64_t n) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   Assignment result;
-  // Minimizes cost = -weight. Rows and columns are 1-based; column 0 is the root of each
-  // shortest-path tree and row 0 means "free".
+  // Minimizes cost = -weight. Rows and columns are 1-based so that 0 means "free".
   auto cost = [&](int64_t i, int64_t j) { return -weights[(i - 1) * n + (j - 1)]; };
-  std::vector<double> u(n + 1, 0.0), v(n + 1, 0.0), min_reduced(n + 1);
-  std::vector<int64_t> row_of_column(n + 1, 0), column_of_row(n + 1, 0), previous_column(n + 1);
-  std::vector<char> visited(n + 1);
+  std::vector<double> v(n + 1, 0.0);
+  std::vector<int64_t> row_of_column(n + 1, 0), column_of_row(n + 1, 0);
 
   // Column reduction: v_j = min_i cost(i, j) keeps every reduced cost >= 0 and makes each
   // column's cheapest pair tight, so on dense random scores most rows start matched.
@@ -70,7 +68,7 @@ Assignment max_weight_assignment(const double* weights, int64_t n) {
     }
     // Rows evicted by a strict price drop are retried at once; the budget bounds the cycling
     // that rounding can cause when the drops become tiny.
-    int64_t budget = 4 * n * n;
+    int64_t budget = n;
     for (int pass = 0; pass < 2; ++pass) {
       pending.swap(free_rows);
       free_rows.clear();
@@ -100,51 +98,69 @@ Assignment max_weight_assignment(const double* weights, int64_t n) {
       }
     }
   }
-  for (int64_t i = 1; i <= n; ++i)
-    if (column_of_row[i] != 0) u[i] = cost(i, column_of_row[i]) - v[column_of_row[i]];
-
-  for (int64_t row = 1; row <= n; ++row) {
-    if (column_of_row[row] != 0) continue;
-    // Dijkstra over columns in reduced costs, from `row` (hung under the virtual column 0).
-    row_of_column[0] = row;
-    int64_t column = 0;
-    std::fill(min_reduced.begin(), min_reduced.end(), kInf);
-    std::fill(visited.begin(), visited.end(), 0);
-    do {
-      visited[column] = 1;
-      const int64_t i = row_of_column[column];
-      double delta = kInf;
-      int64_t next = 0;
-      for (int64_t j = 1; j <= n; ++j) {
-        if (visited[j]) continue;
-        const double reduced = cost(i, j) - u[i] - v[j];
-        if (reduced < min_reduced[j]) {
-          min_reduced[j] = reduced;
-          previous_column[j] = column;
+  // Each remaining free row: Dijkstra over columns in reduced costs cost(i, j) - v_j - u_i,
+  // with u_i = cost(i, column_of_row[i]) - v[column_of_row[i]] implicit. Columns are split
+  // in collist into ready [0, low), to scan [low, up) (at the current minimum distance) and
+  // the rest; the scan stops at the first free column at minimum distance.
+  std::vector<double> distance(n + 1);
+  std::vector<int64_t> columns(n), predecessor(n + 1);
+  for (int64_t free_row = 1; free_row <= n; ++free_row) {
+    if (column_of_row[free_row] != 0) continue;
+    for (int64_t j = 1; j <= n; ++j) {
+      distance[j] = cost(free_row, j) - v[j];
+      predecessor[j] = free_row;
+      columns[j - 1] = j;
+    }
+    int64_t low = 0, up = 0, last_ready = -1, end_of_path = 0;
+    double minimum = 0;
+    while (end_of_path == 0) {
+      if (up == low) {
+        last_ready = low - 1;
+        minimum = distance[columns[up++]];
+        for (int64_t k = up; k < n; ++k) {
+          const int64_t j = columns[k];
+          if (distance[j] <= minimum) {
+            if (distance[j] < minimum) {
+              up = low;
+              minimum = distance[j];
+            }
+            columns[k] = columns[up];
+            columns[up++] = j;
+          }
         }
-        if (min_reduced[j] < delta) {
-          delta = min_reduced[j];
-          next = j;
+        if (minimum == kInf) return result;  // no free column reachable through allowed pairs
+        for (int64_t k = low; k < up && end_of_path == 0; ++k)
+          if (row_of_column[columns[k]] == 0) end_of_path = columns[k];
+      }
+      if (end_of_path != 0) break;
+      const int64_t j1 = columns[low++];
+      const int64_t i = row_of_column[j1];
+      const double offset = cost(i, j1) - v[j1] - minimum;
+      for (int64_t k = up; k < n; ++k) {
+        const int64_t j = columns[k];
+        const double through_i = cost(i, j) - v[j] - offset;
+        if (through_i < distance[j]) {
+          distance[j] = through_i;
+          predecessor[j] = i;
+          if (through_i == minimum) {
+            if (row_of_column[j] == 0) {
+              end_of_path = j;
+              break;
+            }
+            columns[k] = columns[up];
+            columns[up++] = j;
+          }
         }
       }
-      if (delta == kInf) return result;  // no free column reachable through allowed pairs
-      for (int64_t j = 0; j <= n; ++j) {
-        if (visited[j]) {
-          u[row_of_column[j]] += delta;
-          v[j] -= delta;
-        } else {
-          min_reduced[j] -= delta;
-        }
-      }
-      column = next;
-    } while (row_of_column[column] != 0);
-    // Augment: shift every row on the path one column along it.
+    }
+    for (int64_t k = 0; k <= last_ready; ++k) v[columns[k]] += distance[columns[k]] - minimum;
+    // Augment: every row on the path takes the next column along it.
+    int64_t i = 0;
     do {
-      const int64_t previous = previous_column[column];
-      row_of_column[column] = row_of_column[previous];
-      column = previous;
-    } while (column != 0);
-    for (int64_t j = 1; j <= n; ++j) column_of_row[row_of_column[j]] = j;
+      i = predecessor[end_of_path];
+      row_of_column[end_of_path] = i;
+      std::swap(end_of_path, column_of_row[i]);
+    } while (i != free_row);
   }
 
   result.status = AssignmentStatus::kOptimal;

@@ -2,10 +2,11 @@
 // sum_i weights[i][sigma(i)], for a dense n x n weight matrix (row-major). Entries equal to
 // -infinity are forbidden pairs.
 //
-// Algorithm: the Hungarian method in its shortest-augmenting-path (Jonker-Volgenant) form.
-// Column reduction seeds dual potentials and a partial matching; each free row is then
-// matched along a Dijkstra shortest path in reduced costs. O(n^3) time, O(n) extra memory.
-// Plain C++, no torch.
+// Algorithm: the Hungarian method in its shortest-augmenting-path form, LAPJV (Jonker and
+// Volgenant 1987): column reduction seeds column prices and a partial matching; on fully
+// finite instances reduction transfer and augmenting row reduction match most remaining rows
+// in O(n) each; every row still free is matched along a Dijkstra shortest path in reduced
+// costs. O(n^3) time worst case, O(n) extra memory. Plain C++, no torch.
 //
 //   std::vector<double> w = {...};                        // n * n scores
 //   auto result = structgrad::solvers::max_weight_assignment(w.data(), n);

@@ -1,6 +1,9 @@
 #include "structgrad/structures/family.h"
 
+#include "structgrad/structures/arborescence.h"
 #include "structgrad/structures/categorical.h"
+#include "structgrad/structures/permutation.h"
+#include "structgrad/structures/spanning_tree.h"
 #include "structgrad/structures/topk.h"
 
 namespace structgrad {
@@ -14,6 +17,9 @@ std::vector<int64_t> Family::batch_shape(const at::Tensor& theta) const {
 
 Family family(const std::string& name, const FamilyOptions& options) {
   if (name == "categorical") return categorical::family();
+  if (name == "permutation") return permutation::family();
+  if (name == "spanning_tree") return spanning_tree::family();
+  if (name == "arborescence") return arborescence::family(options.root);
   if (name == "topk") {
     TORCH_CHECK_VALUE(options.k >= 0, "family topk: the subset size k must be given");
     return topk::family(options.k);
@@ -23,6 +29,6 @@ Family family(const std::string& name, const FamilyOptions& options) {
   TORCH_CHECK_VALUE(false, "unknown structure family '", name, "' (known: ", known, ")");
 }
 
-std::vector<std::string> family_names() { return {"categorical", "topk"}; }
+std::vector<std::string> family_names() { return {"categorical", "topk", "permutation", "spanning_tree", "arborescence"}; }
 
 }  // namespace structgrad

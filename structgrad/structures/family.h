@@ -52,9 +52,11 @@ struct Family {
   std::vector<int64_t> batch_shape(const at::Tensor& theta) const;
 };
 
-// The parameters some families take (the subset size of topk). -1: not given.
+// The parameters some families take: the subset size of topk (-1: not given), the root of
+// arborescence.
 struct FamilyOptions {
   int64_t k = -1;
+  int64_t root = 0;
 };
 
 // Every family by its Python name ("categorical", "topk", ...), with its parameters.

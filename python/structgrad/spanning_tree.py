@@ -1,0 +1,45 @@
+"""The spanning-tree family: a symmetric (*batch, n, n) indicator, x[i, j] = x[j, i] = 1 on tree edges.
+
+theta is (*batch, n, n) symmetric edge scores (-inf: absent edge; diagonal ignored); a tree's
+score counts each edge once. A disconnected graph raises ValueError.
+"""
+from typing import Optional
+
+import torch
+
+from . import _C
+
+name = "spanning_tree"
+_impl = _C.spanning_tree
+
+
+def map(theta: torch.Tensor) -> torch.Tensor:  # noqa: A001  (the verb's public name)
+    """The maximum spanning tree (Kruskal)."""
+    return _impl.map(theta)
+
+
+def sample(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Perturb-and-MAP: Kruskal on theta + G, one Gumbel per undirected edge."""
+    return _impl.sample(theta, generator)
+
+
+def relax(theta: torch.Tensor, tau: float, hard: bool = False,
+          generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """The stochastic softmax trick: edge marginals of the Gibbs distribution over trees at
+    (theta + G) / tau (log-stable matrix-tree theorem). hard=True: the exact tree forward."""
+    return _impl.relax(theta, tau, hard, generator)
+
+
+def log_partition(theta: torch.Tensor) -> torch.Tensor:
+    """log of the sum over spanning trees of exp(score): (*batch)."""
+    return _impl.log_partition(theta)
+
+
+def marginals(theta: torch.Tensor) -> torch.Tensor:
+    """P({i, j} in T), symmetric (*batch, n, n)."""
+    return _impl.marginals(theta)
+
+
+def enumerate(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:  # noqa: A001
+    """Every spanning tree of the complete graph on n <= 8 vertices: (n^(n-2), n, n)."""
+    return _impl.enumerate(n).to(dtype)

@@ -1,0 +1,82 @@
+import pytest
+import torch
+
+from structgrad import arborescence, estimators, spanning_tree
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def symmetric(batch, n, seed, scale=1.0):
+    t = torch.randn(batch, n, n, dtype=torch.float64, generator=gen(seed)) * scale
+    return (t + t.transpose(-1, -2)) / 2
+
+
+def slogdet_log_partition(theta):
+    """The textbook matrix-tree theorem (LU), fine at moderate logits: the reference here."""
+    w = torch.exp(theta) * (1 - torch.eye(theta.shape[-1], dtype=theta.dtype))
+    laplacian = torch.diag_embed(w.sum(-1)) - w
+    return torch.linalg.slogdet(laplacian[..., 1:, 1:]).logabsdet
+
+
+@pytest.mark.parametrize("scale", [1.0, 50.0])
+def test_spanning_tree_matches_enumeration(scale):
+    theta = symmetric(3, 5, 0, scale)
+    all_x = spanning_tree.enumerate(5)
+    scores = (all_x.unsqueeze(1) * theta).sum((-1, -2)) / 2
+    torch.testing.assert_close(spanning_tree.log_partition(theta), torch.logsumexp(scores, 0), rtol=1e-9, atol=0)
+    expected = (torch.softmax(scores, 0)[..., None, None] * all_x.unsqueeze(1)).sum(0)
+    torch.testing.assert_close(spanning_tree.marginals(theta), expected, rtol=0, atol=1e-9)
+
+
+def test_spanning_tree_agrees_with_slogdet_where_that_is_accurate():
+    theta = symmetric(4, 8, 1)
+    torch.testing.assert_close(spanning_tree.log_partition(theta), slogdet_log_partition(theta))
+
+
+def test_spanning_tree_gradients():
+    theta = symmetric(2, 4, 2).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda t: spanning_tree.relax((t + t.transpose(-1, -2)) / 2, 0.7,
+                                                                  generator=gen(3)), (theta,))
+    # marginals are the gradient of log Z (each undirected edge's share split over its two entries)
+    (grad,) = torch.autograd.grad(spanning_tree.log_partition(theta).sum(), theta)
+    torch.testing.assert_close(2 * grad, spanning_tree.marginals(theta.detach()))
+
+
+def test_arborescence_matches_enumeration_and_gradcheck():
+    theta = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(4)) * 30
+    all_x = arborescence.enumerate(5, root=2)
+    scores = (all_x.unsqueeze(1) * theta).sum((-1, -2))
+    torch.testing.assert_close(arborescence.log_partition(theta, root=2), torch.logsumexp(scores, 0))
+    small = torch.randn(2, 4, 4, dtype=torch.float64, generator=gen(5), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: arborescence.relax(t, 0.5, root=1, generator=gen(6)), (small,))
+
+
+def test_samples_are_valid_structures():
+    x = spanning_tree.sample(symmetric(16, 7, 7), generator=gen(8))
+    assert torch.equal(x, x.transpose(-1, -2)) and torch.all(x.sum((-1, -2)) == 12)
+    a = arborescence.sample(torch.randn(16, 7, 7, generator=gen(9)), root=3, generator=gen(10))
+    in_degree = a.sum(-2)
+    assert torch.all(in_degree[:, 3] == 0) and torch.all(in_degree.sum(-1) == 6)
+
+
+def test_estimators_with_root_keyword():
+    theta = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(11), requires_grad=True)
+    surrogate, loss = estimators.relaxed(arborescence, theta, lambda x: x[..., 0, :].sum(-1), tau=0.5, root=0,
+                                         generator=gen(12))
+    surrogate.backward()
+    assert torch.isfinite(theta.grad).all() and loss.shape == (3,)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="symmetric"):
+        spanning_tree.sample(torch.randn(2, 4, 4, generator=gen(13)))
+    with pytest.raises(ValueError, match="square"):
+        arborescence.map(torch.zeros(2, 3, 4))
+    split = torch.full((1, 4, 4), float("-inf"))
+    split[0, 0, 1] = split[0, 1, 0] = split[0, 2, 3] = split[0, 3, 2] = 0
+    with pytest.raises(ValueError, match="disconnected"):
+        spanning_tree.map(split)
+    with pytest.raises(ValueError, match="root"):
+        arborescence.sample(torch.zeros(2, 4, 4), root=7)

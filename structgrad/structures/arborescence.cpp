@@ -1,0 +1,89 @@
+#include "structgrad/structures/arborescence.h"
+
+#include "structgrad/ops/check.h"
+#include "structgrad/ops/matrix_tree.h"
+#include "structgrad/solvers/arborescence.h"
+#include "structgrad/solvers/enumerate.h"
+#include "structgrad/structures/graph.h"
+
+namespace structgrad::arborescence {
+namespace {
+
+void check_input(const char* function, const at::Tensor& theta, int64_t root) {
+  graph::check_weights(function, theta, false);
+  check::in_range(function, "root", root, 0, theta.size(-1) - 1);
+}
+
+at::Tensor maximum_arborescences(const at::Tensor& scores, int64_t root) {
+  return graph::solve_each(
+      scores,
+      [root](const double* w, int64_t n, double* x) {
+        auto best = solvers::max_arborescence(w, n, root);
+        if (best.status != solvers::ArborescenceStatus::kOptimal) return false;
+        for (int64_t v = 0; v < n; ++v)
+          if (v != root) x[best.parent[v] * n + v] = 1;
+        return true;
+      },
+      "arborescence: some vertex cannot be reached from the root (no spanning arborescence exists)");
+}
+
+}  // namespace
+
+at::Tensor map(const at::Tensor& theta, int64_t root) {
+  check_input("arborescence.map", theta, root);
+  return maximum_arborescences(theta, root);
+}
+
+at::Tensor sample(const at::Tensor& theta, int64_t root, GeneratorOpt generator) {
+  check_input("arborescence.sample", theta, root);
+  return maximum_arborescences(theta + graph::edge_noise(theta, false, generator), root);
+}
+
+at::Tensor relax(const at::Tensor& theta, double tau, int64_t root, bool hard, GeneratorOpt generator) {
+  check_input("arborescence.relax", theta, root);
+  check::positive("arborescence.relax", "tau", tau);
+  at::Tensor perturbed = theta + graph::edge_noise(theta, false, generator);
+  at::Tensor soft = ops::matrix_tree_marginals(perturbed / tau, /*directed=*/true, root);
+  if (!hard) return soft;
+  return maximum_arborescences(perturbed, root) + (soft - soft.detach());
+}
+
+at::Tensor log_partition(const at::Tensor& theta, int64_t root) {
+  check_input("arborescence.log_partition", theta, root);
+  return ops::matrix_tree_log_partition(theta, /*directed=*/true, root);
+}
+
+at::Tensor marginals(const at::Tensor& theta, int64_t root) {
+  check_input("arborescence.marginals", theta, root);
+  return ops::matrix_tree_marginals(theta, /*directed=*/true, root);
+}
+
+at::Tensor enumerate(int64_t n, int64_t root, const at::TensorOptions& options) {
+  TORCH_CHECK_VALUE(n >= 1 && n <= 7, "arborescence.enumerate: n must be in [1, 7], got ", n);
+  check::in_range("arborescence.enumerate", "root", root, 0, n - 1);
+  auto all = solvers::arborescences(n, root);
+  at::Tensor out = at::zeros({int64_t(all.size()), n, n}, options);
+  for (size_t a = 0; a < all.size(); ++a)
+    for (int64_t v = 0; v < n; ++v)
+      if (v != root) out[a][all[a][v]][v] = 1;
+  return out;
+}
+
+Family family(int64_t root) {
+  Family f;
+  f.name = "arborescence";
+  f.event_dim = 2;
+  f.map = [root](const at::Tensor& theta) { return map(theta, root); };
+  f.sample = [root](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, root, g); };
+  f.relax = [root](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
+    TORCH_CHECK_VALUE(o.regularizer.empty() || o.regularizer == "exponential_family",
+                      "arborescence.relax: the only regularizer is \"exponential_family\", got \"", o.regularizer,
+                      "\"");
+    return relax(theta, o.tau, root, o.hard, g);
+  };
+  f.enumerate = [root](const at::Tensor& theta) { return enumerate(theta.size(-1), root, theta.options()); };
+  f.mean = [root](const at::Tensor& theta) { return marginals(theta, root); };
+  return f;
+}
+
+}  // namespace structgrad::arborescence

@@ -1,0 +1,44 @@
+// The arborescence family: a spanning arborescence of a directed graph on n vertices rooted at
+// `root` (every other vertex has exactly one parent, and all are reachable from the root), as a
+// (*batch, n, n) 0/1 indicator with x[i, j] = 1 for the edge i -> j.
+//
+// theta: (*batch, n, n) edge scores, -inf for an absent edge; the diagonal and the edges into
+// the root are ignored. root defaults to 0.
+//
+//   auto x = structgrad::arborescence::sample(theta, /*root=*/0, gen);  // Chu-Liu-Edmonds on theta + G
+//   auto y = structgrad::arborescence::relax(theta, 0.5);               // directed matrix-tree marginals
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "structgrad/structures/family.h"
+
+namespace structgrad::arborescence {
+
+// The maximum-score arborescence (Chu-Liu-Edmonds, dense O(n^3)). Error when some vertex
+// cannot be reached from the root.
+at::Tensor map(const at::Tensor& theta, int64_t root = 0);
+
+// Perturb-and-MAP (seed 000): the maximum arborescence under theta + G, one Gumbel per directed
+// edge. This is not the law of seed 002's Exponential-Min recursion (the minimum-sum
+// arborescence under E), which the recursive `trace` of issue 5 follows.
+at::Tensor sample(const at::Tensor& theta, int64_t root = 0, GeneratorOpt generator = c10::nullopt);
+
+// The stochastic softmax trick: edge marginals of the Gibbs distribution over arborescences at
+// (theta + G) / tau by the log-stable directed matrix-tree theorem (Tutte). hard = true
+// returns sample's arborescence forward with the relaxed gradient backward.
+at::Tensor relax(const at::Tensor& theta, double tau, int64_t root = 0, bool hard = false,
+                 GeneratorOpt generator = c10::nullopt);
+
+// log sum_A exp(score(A)): (*batch).
+at::Tensor log_partition(const at::Tensor& theta, int64_t root = 0);
+
+// P(i -> j in A): (*batch, n, n); the columns of non-root vertices sum to 1.
+at::Tensor marginals(const at::Tensor& theta, int64_t root = 0);
+
+// Every arborescence of the complete digraph on n vertices rooted at root: (n^(n-2), n, n).
+at::Tensor enumerate(int64_t n, int64_t root = 0, const at::TensorOptions& options = at::kDouble);
+
+Family family(int64_t root = 0);
+
+}  // namespace structgrad::arborescence

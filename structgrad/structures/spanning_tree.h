@@ -1,0 +1,40 @@
+// The spanning-tree family: a spanning tree of an undirected graph on n vertices, as a
+// symmetric (*batch, n, n) 0/1 indicator (x[i, j] = x[j, i] = 1 for a tree edge).
+//
+// theta: (*batch, n, n) symmetric edge scores, -inf for an absent edge, the diagonal ignored.
+// A tree's score is the sum over its edges, each counted once.
+//
+//   auto x = structgrad::spanning_tree::sample(theta, gen);      // Kruskal on theta + Gumbel
+//   auto y = structgrad::spanning_tree::relax(theta, 0.5);       // matrix-tree marginals
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "structgrad/structures/family.h"
+
+namespace structgrad::spanning_tree {
+
+// The maximum spanning tree (Kruskal). Error when the graph is disconnected.
+at::Tensor map(const at::Tensor& theta);
+
+// Perturb-and-MAP: map(theta + G) with one Gumbel per undirected edge. Kruskal depends only on
+// the order of the perturbed weights, so this is the law of the Exponential-Min recursion.
+at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt);
+
+// The stochastic softmax trick with the exponential-family regularizer: the edge marginals of
+// the Gibbs distribution over trees at (theta + G) / tau, by the log-stable matrix-tree theorem.
+// hard = true returns sample's tree forward with the relaxed gradient backward.
+at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, GeneratorOpt generator = c10::nullopt);
+
+// log sum_T exp(score(T)): (*batch).
+at::Tensor log_partition(const at::Tensor& theta);
+
+// P({i, j} in T) under p(T) ∝ exp(score(T)): symmetric (*batch, n, n).
+at::Tensor marginals(const at::Tensor& theta);
+
+// Every spanning tree of the complete graph on n vertices: (n^(n-2), n, n).
+at::Tensor enumerate(int64_t n, const at::TensorOptions& options = at::kDouble);
+
+const Family& family();
+
+}  // namespace structgrad::spanning_tree
