@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -43,7 +44,8 @@ struct LinearSpace {
   static bool is_zero(const N& a) { return value(a) == 0.0; }
   static N from_log(const N& log_weight, double shift) { return exp(log_weight - N(shift)); }
   static N add(const N& a, const N& b) { return a + b; }
-  static N product_over(const N& a, const N& b, const N& c) { return a * b / c; }
+  static N multiply(const N& a, const N& b) { return a * b; }
+  static N divide(const N& a, const N& b) { return a / b; }
   static N log_of(const N& a) { return log(a); }
   static N ratio(const N& a, const N& b) { return a / b; }
 };
@@ -58,9 +60,8 @@ struct LogSpace {
     if (is_zero(b)) return a;
     return value(a) >= value(b) ? a + log(N(1.0) + exp(b - a)) : b + log(N(1.0) + exp(a - b));
   }
-  static N product_over(const N& a, const N& b, const N& c) {
-    return is_zero(a) || is_zero(b) ? zero() : a + b - c;
-  }
+  static N multiply(const N& a, const N& b) { return is_zero(a) || is_zero(b) ? zero() : a + b; }
+  static N divide(const N& a, const N& b) { return is_zero(a) ? zero() : a - b; }
   static N log_of(const N& a) { return a; }
   static N ratio(const N& a, const N& b) { return is_zero(a) ? N(0.0) : exp(a - b); }
 };
@@ -98,9 +99,10 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
       if (!remaining[i]) continue;
       if (marginals) p[step * n + i] = Space::ratio(w[i * n + v], pivot);
       if (Space::is_zero(w[i * n + v])) continue;
+      const N share_of_pivot = Space::divide(w[i * n + v], pivot);
       for (int64_t j = 0; j < n; ++j) {
         if (!remaining[j] || j == i || j == root || Space::is_zero(w[v * n + j])) continue;
-        const N through = Space::product_over(w[i * n + v], w[v * n + j], pivot);
+        const N through = Space::multiply(share_of_pivot, w[v * n + j]);
         const N updated = Space::add(w[i * n + j], through);
         if (marginals) q[(step * n + i) * n + j] = Space::ratio(through, updated);
         w[i * n + j] = updated;
@@ -112,10 +114,12 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
   // Reverse pass. B holds d log Z / d log w for the entries of the current graph.
   std::vector<N> b(n * n, N(0.0));
   for (int64_t i = 0; i < n; ++i) remaining[i] = (i == root);
+  std::vector<N> from(n), into(n);
   for (int64_t step = int64_t(order.size()) - 1; step >= 0; --step) {
     const int64_t v = order[step];
     const N* qs = q.data() + step * n * n;
-    std::vector<N> from(n, N(0.0)), into(n, N(0.0));
+    std::fill(from.begin(), from.end(), N(0.0));
+    std::fill(into.begin(), into.end(), N(0.0));
     N through_v(0.0);
     for (int64_t i = 0; i < n; ++i) {
       if (!remaining[i]) continue;
@@ -223,21 +227,33 @@ at::Tensor marginals_backward(const at::Tensor& theta, const at::Tensor& grad, b
   return out.to(theta.scalar_type());
 }
 
+// What both autograd Functions keep for their backward: theta and the kind of graph.
+struct Graph {
+  at::Tensor theta;
+  bool directed;
+  int64_t root;
+
+  void save(torch::autograd::AutogradContext* ctx) const {
+    ctx->save_for_backward({theta});
+    ctx->saved_data["directed"] = directed;
+    ctx->saved_data["root"] = root;
+  }
+  static Graph load(torch::autograd::AutogradContext* ctx) {
+    return {ctx->get_saved_variables()[0], ctx->saved_data["directed"].toBool(), ctx->saved_data["root"].toInt()};
+  }
+};
+
 class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
                             int64_t root) {
-    ctx->save_for_backward({theta});
-    ctx->saved_data["directed"] = directed;
-    ctx->saved_data["root"] = root;
+    Graph{theta, directed, root}.save(ctx);
     return run(theta, directed, root, true).second;
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
-    at::Tensor theta = ctx->get_saved_variables()[0];
-    return {marginals_backward(theta, grads[0], ctx->saved_data["directed"].toBool(),
-                               ctx->saved_data["root"].toInt()),
-            at::Tensor(), at::Tensor()};
+    const Graph g = Graph::load(ctx);
+    return {marginals_backward(g.theta, grads[0], g.directed, g.root), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -245,18 +261,15 @@ class LogPartitionFunction : public torch::autograd::Function<LogPartitionFuncti
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
                             int64_t root) {
-    ctx->save_for_backward({theta});
-    ctx->saved_data["directed"] = directed;
-    ctx->saved_data["root"] = root;
+    Graph{theta, directed, root}.save(ctx);
     return run(theta, directed, root, false).first;
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
-    at::Tensor theta = ctx->get_saved_variables()[0];
-    const bool directed = ctx->saved_data["directed"].toBool();
-    at::Tensor mu = MarginalsFunction::apply(theta, directed, ctx->saved_data["root"].toInt());
+    const Graph g = Graph::load(ctx);
+    at::Tensor mu = MarginalsFunction::apply(g.theta, g.directed, g.root);
     // An undirected edge's marginal is shared by its two entries.
-    if (!directed) mu = mu / 2;
+    if (!g.directed) mu = mu / 2;
     return {grads[0].unsqueeze(-1).unsqueeze(-1) * mu, at::Tensor(), at::Tensor()};
   }
 };
