@@ -76,8 +76,19 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
       if (i != j && j != root && value(theta[i * n + j]) != kNegInf)
         w[i * n + j] = Space::from_log(theta[i * n + j], shift);
 
-  std::vector<char> remaining(n, 1);
+  // Vertices are eliminated in index order, the root never: after eliminating v the graph
+  // keeps `targets` (the later non-root vertices) and, as edge sources, the root as well.
   std::vector<int64_t> order;
+  for (int64_t v = 0; v < n; ++v)
+    if (v != root) order.push_back(v);
+  auto targets_after = [&](size_t step) {
+    return std::vector<int64_t>(order.begin() + int64_t(step) + 1, order.end());
+  };
+  auto sources_after = [&](size_t step) {
+    std::vector<int64_t> sources = targets_after(step);
+    sources.push_back(root);
+    return sources;
+  };
   // Per step: p[i] = w_iv / d_v and q[i][j] = the share of the new w_ij that came through v.
   std::vector<N> p, q;
   if (marginals) {
@@ -85,27 +96,26 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
     q.assign((n - 1) * n * n, N(0.0));
   }
   log_z = N(0.0);
-  for (int64_t v = 0; v < n; ++v) {
-    if (v == root) continue;
+  for (size_t step = 0; step < order.size(); ++step) {
+    const int64_t v = order[step];
+    const std::vector<int64_t> targets = targets_after(step), sources = sources_after(step);
     N pivot = Space::zero();
-    for (int64_t i = 0; i < n; ++i)
-      if (remaining[i] && i != v) pivot = Space::add(pivot, w[i * n + v]);
+    for (int64_t i : sources) pivot = Space::add(pivot, w[i * n + v]);
     if (Space::is_zero(pivot)) return false;
     log_z = log_z + Space::log_of(pivot);
-    remaining[v] = 0;
-    const int64_t step = int64_t(order.size());
-    order.push_back(v);
-    for (int64_t i = 0; i < n; ++i) {
-      if (!remaining[i]) continue;
+    const N* from_v = w.data() + v * n;
+    for (int64_t i : sources) {
       if (marginals) p[step * n + i] = Space::ratio(w[i * n + v], pivot);
       if (Space::is_zero(w[i * n + v])) continue;
       const N share_of_pivot = Space::divide(w[i * n + v], pivot);
-      for (int64_t j = 0; j < n; ++j) {
-        if (!remaining[j] || j == i || j == root || Space::is_zero(w[v * n + j])) continue;
-        const N through = Space::multiply(share_of_pivot, w[v * n + j]);
-        const N updated = Space::add(w[i * n + j], through);
-        if (marginals) q[(step * n + i) * n + j] = Space::ratio(through, updated);
-        w[i * n + j] = updated;
+      N* from_i = w.data() + i * n;
+      N* q_i = marginals ? q.data() + (step * n + i) * n : nullptr;
+      for (int64_t j : targets) {
+        if (j == i || Space::is_zero(from_v[j])) continue;
+        const N through = Space::multiply(share_of_pivot, from_v[j]);
+        const N updated = Space::add(from_i[j], through);
+        if (q_i) q_i[j] = Space::ratio(through, updated);
+        from_i[j] = updated;
       }
     }
   }
@@ -113,18 +123,17 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
 
   // Reverse pass. B holds d log Z / d log w for the entries of the current graph.
   std::vector<N> b(n * n, N(0.0));
-  for (int64_t i = 0; i < n; ++i) remaining[i] = (i == root);
   std::vector<N> from(n), into(n);
-  for (int64_t step = int64_t(order.size()) - 1; step >= 0; --step) {
+  for (size_t step = order.size(); step-- > 0;) {
     const int64_t v = order[step];
+    const std::vector<int64_t> targets = targets_after(step), sources = sources_after(step);
     const N* qs = q.data() + step * n * n;
     std::fill(from.begin(), from.end(), N(0.0));
     std::fill(into.begin(), into.end(), N(0.0));
     N through_v(0.0);
-    for (int64_t i = 0; i < n; ++i) {
-      if (!remaining[i]) continue;
-      for (int64_t j = 0; j < n; ++j) {
-        if (!remaining[j] || j == i || j == root) continue;
+    for (int64_t i : sources) {
+      for (int64_t j : targets) {
+        if (j == i) continue;
         const N share = b[i * n + j] * qs[i * n + j];
         from[i] = from[i] + share;
         into[j] = into[j] + share;
@@ -132,12 +141,8 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
         b[i * n + j] = b[i * n + j] - share;
       }
     }
-    for (int64_t i = 0; i < n; ++i) {
-      if (!remaining[i]) continue;
-      b[i * n + v] = p[step * n + i] * (N(1.0) - through_v) + from[i];
-      if (i != root) b[v * n + i] = into[i];
-    }
-    remaining[v] = 1;
+    for (int64_t i : sources) b[i * n + v] = p[step * n + i] * (N(1.0) - through_v) + from[i];
+    for (int64_t j : targets) b[v * n + j] = into[j];
   }
   for (int64_t k = 0; k < n * n; ++k) marginals[k] = b[k];
   return true;
