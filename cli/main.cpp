@@ -28,6 +28,16 @@ nlohmann::json tensor_json(const at::Tensor& t) {
   return {{"shape", t.sizes().vec()}, {"values", to_vector(t)}};
 }
 
+// Seeded random scores for `leading` instances of the family's event shape: (*leading, n) or
+// (*leading, n, n), symmetric for spanning trees (an undirected edge has one score).
+at::Tensor random_theta(const structgrad::Family& family, std::vector<int64_t> leading, int64_t n,
+                        at::Generator& generator) {
+  for (int64_t d = 0; d < family.event_dim; ++d) leading.push_back(n);
+  at::Tensor theta = at::randn(leading, generator, at::TensorOptions().dtype(at::kDouble));
+  if (family.name == "spanning_tree") theta = (theta + theta.transpose(-1, -2)) / 2;
+  return theta;
+}
+
 void add_estimator_options(CLI::App* command, Options& options) {
   command->add_option("--tau", options.relax.tau, "temperature of relaxed estimators");
   command->add_flag("--hard", options.relax.hard, "straight-through forward for relaxed estimators");
@@ -40,10 +50,9 @@ int run_check(const std::string& estimator, const std::string& family_name,
               const Options& options, bool json) {
   const structgrad::Family family = structgrad::family(family_name, family_options);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto double_options = at::TensorOptions().dtype(at::kDouble);
-  at::Tensor theta = at::randn({n}, generator, double_options);
-  at::Tensor a = at::randn({n}, generator, double_options);
-  at::Tensor b = at::randn({n}, generator, double_options);
+  at::Tensor theta = random_theta(family, {}, n, generator);
+  at::Tensor a = random_theta(family, {}, n, generator);
+  at::Tensor b = random_theta(family, {}, n, generator);
   auto report = structgrad::estimators::check_estimator(
       estimator, family, theta, structgrad::estimators::quadratic_loss(a, b), options, draws, seed + 1);
   if (json) {
@@ -73,9 +82,10 @@ int run_check(const std::string& estimator, const std::string& family_name,
 
 int run_sample(const std::string& family_name, const structgrad::FamilyOptions& family_options, int64_t batch,
                int64_t n, uint64_t seed) {
+  const structgrad::Family family = structgrad::family(family_name, family_options);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Tensor theta = at::randn({batch, n}, generator, at::TensorOptions().dtype(at::kDouble));
-  at::Tensor x = structgrad::family(family_name, family_options).sample(theta, generator);
+  at::Tensor theta = random_theta(family, {batch}, n, generator);
+  at::Tensor x = family.sample(theta, generator);
   fmt::print("{}\n", nlohmann::json{{"family", family_name}, {"seed", seed},
                                     {"theta", tensor_json(theta)}, {"sample", tensor_json(x)}}
                          .dump());
@@ -113,6 +123,7 @@ int main(int argc, char** argv) {
   check_command->add_option("--family", family_name, "structure family");
   check_command->add_option("--n", n, "instance size")->check(CLI::Range(1, 12));
   check_command->add_option("--k", family_options.k, "subset size (topk)");
+  check_command->add_option("--root", family_options.root, "root vertex (arborescence)");
   check_command->add_option("--draws", draws, "independent draws of the estimator")->check(CLI::Range(2, 10000000));
   check_command->add_option("--seed", seed);
   check_command->add_flag("--json", json, "machine-readable output");
@@ -122,6 +133,7 @@ int main(int argc, char** argv) {
   sample_command->add_option("--family", family_name, "structure family");
   sample_command->add_option("--n", n)->check(CLI::PositiveNumber);
   sample_command->add_option("--k", family_options.k, "subset size (topk)");
+  sample_command->add_option("--root", family_options.root, "root vertex (arborescence)");
   sample_command->add_option("--batch", batch)->check(CLI::PositiveNumber);
   sample_command->add_option("--seed", seed);
 

@@ -80,3 +80,22 @@ def test_bad_input():
         spanning_tree.map(split)
     with pytest.raises(ValueError, match="root"):
         arborescence.sample(torch.zeros(2, 4, 4), root=7)
+
+
+@pytest.mark.parametrize("family", [spanning_tree, arborescence])
+def test_cli_samples_match_python_for_the_same_seed(family):
+    import json
+    import subprocess
+
+    from conftest import cli_path
+
+    out = subprocess.run([cli_path(), "sample", "--family", family.name, "--n", "5", "--batch", "3", "--seed", "21"],
+                         check=True, capture_output=True, text=True).stdout
+    result = json.loads(out)
+    g = gen(21)
+    theta = torch.randn(3, 5, 5, dtype=torch.float64, generator=g)
+    if family is spanning_tree:
+        theta = (theta + theta.transpose(-1, -2)) / 2
+    x = family.sample(theta, generator=g)
+    assert result["sample"]["shape"] == [3, 5, 5]
+    assert torch.equal(torch.tensor(result["sample"]["values"], dtype=torch.float64).view(3, 5, 5), x)
