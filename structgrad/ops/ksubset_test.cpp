@@ -81,7 +81,9 @@ TEST(RegularizedTopk, SolutionsHaveTheKktForm) {
       at::Tensor free = name == "euclidean" ? (x > 0) & (x < 1) : name == "categorical_entropy" ? x < 1 : x > 0;
       for (int64_t r = 0; r < 6; ++r) {
         at::Tensor nu = inverse[r].index({free[r]});
-        if (nu.numel() > 1) EXPECT_LT((nu.max() - nu.min()).item<double>(), 1e-8) << regularizer << " k=" << k;
+        if (nu.numel() > 1) {
+          EXPECT_LT((nu.max() - nu.min()).item<double>(), 1e-8) << regularizer << " k=" << k;
+        }
       }
     }
 }

@@ -9,23 +9,15 @@
 #include <random>
 
 #include "structgrad/solvers/enumerate.h"
+#include "structgrad/testing/random_weights.h"
 
 namespace structgrad::solvers {
 namespace {
 
-constexpr double kAbsent = -std::numeric_limits<double>::infinity();
+using testing::kAbsent;
 
-// An n x n matrix: integer weights in [0, 4) (many ties) or normal ones, each edge absent with
-// probability p_absent; a NaN diagonal, which must not be read.
 std::vector<double> random_digraph(int64_t n, double p_absent, bool integer, std::mt19937_64& rng) {
-  std::normal_distribution<double> normal;
-  std::uniform_int_distribution<int> small(0, 3);
-  std::bernoulli_distribution absent(p_absent);
-  std::vector<double> w(n * n, std::nan(""));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      if (i != j) w[i * n + j] = absent(rng) ? kAbsent : integer ? small(rng) : normal(rng);
-  return w;
+  return testing::random_weights(n, p_absent, integer, /*symmetric=*/false, rng);
 }
 
 // Weight of a parent array over w, -inf if it uses an absent edge.

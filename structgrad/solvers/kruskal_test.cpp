@@ -7,23 +7,15 @@
 #include <random>
 
 #include "structgrad/solvers/enumerate.h"
+#include "structgrad/testing/random_weights.h"
 
 namespace structgrad::solvers {
 namespace {
 
-constexpr double kAbsent = -std::numeric_limits<double>::infinity();
+using testing::kAbsent;
 
-// A symmetric n x n matrix: integer weights in [0, 4) (many ties) or normal ones, each edge absent
-// with probability p_absent; a NaN diagonal, which must not be read.
 std::vector<double> random_graph(int64_t n, double p_absent, bool integer, std::mt19937_64& rng) {
-  std::normal_distribution<double> normal;
-  std::uniform_int_distribution<int> small(0, 3);
-  std::bernoulli_distribution absent(p_absent);
-  std::vector<double> w(n * n, std::nan(""));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i + 1; j < n; ++j)
-      w[i * n + j] = w[j * n + i] = absent(rng) ? kAbsent : integer ? small(rng) : normal(rng);
-  return w;
+  return testing::random_weights(n, p_absent, integer, /*symmetric=*/true, rng);
 }
 
 // Checks that edges form a spanning tree of the present edges of w; returns its weight.

@@ -76,9 +76,7 @@ Family family(int64_t root) {
   f.map = [root](const at::Tensor& theta) { return map(theta, root); };
   f.sample = [root](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, root, g); };
   f.relax = [root](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-    TORCH_CHECK_VALUE(o.regularizer.empty() || o.regularizer == "exponential_family",
-                      "arborescence.relax: the only regularizer is \"exponential_family\", got \"", o.regularizer,
-                      "\"");
+    check_only_regularizer("arborescence.relax", o.regularizer, "exponential_family");
     return relax(theta, o.tau, root, o.hard, g);
   };
   f.enumerate = [root](const at::Tensor& theta) { return enumerate(theta.size(-1), root, theta.options()); };

@@ -15,6 +15,11 @@ std::vector<int64_t> Family::batch_shape(const at::Tensor& theta) const {
   return {sizes.begin(), sizes.end() - event_dim};
 }
 
+void check_only_regularizer(const char* function, const std::string& given, const char* only) {
+  TORCH_CHECK_VALUE(given.empty() || given == only, function, ": the only regularizer is \"", only, "\", got \"",
+                    given, "\"");
+}
+
 Family family(const std::string& name, const FamilyOptions& options) {
   if (name == "categorical") return categorical::family();
   if (name == "permutation") return permutation::family();

@@ -59,6 +59,9 @@ struct FamilyOptions {
   int64_t root = 0;
 };
 
+// For families with one relaxation: `given` must be empty (the default) or `only`.
+void check_only_regularizer(const char* function, const std::string& given, const char* only);
+
 // Every family by its Python name ("categorical", "topk", ...), with its parameters.
 // Throws on an unknown name or a missing parameter.
 Family family(const std::string& name, const FamilyOptions& options = {});

@@ -93,9 +93,7 @@ const Family& family() {
     f.map = [](const at::Tensor& theta) { return map(theta); };
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-      TORCH_CHECK_VALUE(o.regularizer.empty() || o.regularizer == "entropy",
-                        "permutation.relax: the only regularizer is \"entropy\" (Sinkhorn), got \"", o.regularizer,
-                        "\"");
+      check_only_regularizer("permutation.relax", o.regularizer, "entropy");
       return relax(theta, o.tau, 20, 0, "implicit", o.hard, g);
     };
     f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };

@@ -69,9 +69,7 @@ const Family& family() {
     f.map = [](const at::Tensor& theta) { return map(theta); };
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-      TORCH_CHECK_VALUE(o.regularizer.empty() || o.regularizer == "exponential_family",
-                        "spanning_tree.relax: the only regularizer is \"exponential_family\", got \"", o.regularizer,
-                        "\"");
+      check_only_regularizer("spanning_tree.relax", o.regularizer, "exponential_family");
       return relax(theta, o.tau, o.hard, g);
     };
     f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
