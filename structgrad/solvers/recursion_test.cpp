@@ -9,9 +9,12 @@
 
 #include "structgrad/solvers/kruskal.h"
 #include "structgrad/solvers/recursive_algorithms.h"
+#include "structgrad/testing/trace_program.h"
 
 namespace structgrad::solvers {
 namespace {
+
+using testing::program_log_prob;
 
 std::vector<double> random_scores(int64_t count, std::mt19937_64& rng) {
   std::normal_distribution<double> normal(0, 3);
@@ -33,19 +36,6 @@ class General : public Algorithm {
   using Algorithm::Algorithm;
   bool nested() const override { return false; }
 };
-
-// Log-probability of a replayed trace from its program, in plain doubles.
-double program_log_prob(const TraceProgram& p, const std::vector<double>& theta) {
-  double total = 0;
-  for (int64_t g = 0; g < p.num_groups(); ++g) {
-    double top = -INFINITY;
-    for (int32_t i = p.offsets[g]; i < p.offsets[g + 1]; ++i) top = std::max(top, theta[p.members[i]]);
-    double sum = 0;
-    for (int32_t i = p.offsets[g]; i < p.offsets[g + 1]; ++i) sum += std::exp(theta[p.members[i]] - top);
-    total += theta[p.chosen[g]] - top - std::log(sum);
-  }
-  return total;
-}
 
 TEST(Recursion, SelectionTakesTheBestKeysInOrder) {
   std::mt19937_64 rng(1);
