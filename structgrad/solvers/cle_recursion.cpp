@@ -71,8 +71,8 @@ void ChuLiuEdmondsRecursion::map(const int64_t* argmins, int64_t count) {
     return;
   }
 
-  // New ids in order of the cycles' smallest members, so the trace order does not depend on
-  // the order in which the cycle search happens to meet them.
+  // New ids in order of the cycles' smallest members (current_ is increasing), the order the
+  // trace lists their groups in.
   std::vector<int64_t> new_id(cycles, -1);
   std::vector<std::vector<int64_t>> cycle_members(cycles);
   int64_t next = ids;
@@ -107,7 +107,7 @@ void ChuLiuEdmondsRecursion::combine(double* structure) const {
   std::vector<int64_t> in_edge = chosen_;
   for (int64_t c = int64_t(members_.size()) - 1; c >= n_; --c) {
     const int64_t edge = in_edge[c];
-    if (edge < 0) continue;
+    if (edge < 0) continue;  // after an infeasible run: never chosen
     int64_t member = edge % n_;
     while (contracted_into_[member] != c) member = contracted_into_[member];
     in_edge[member] = edge;

@@ -122,6 +122,51 @@ TEST(ChuLiuEdmondsRecursion, OneNodeIsTheEmptyTree) {
   EXPECT_EQ(structure_of(cle), std::vector<double>{0.0});
 }
 
+// CLE with a record of the zero-residual rule: at every level, the keys already chosen that
+// a group holds (their residual is 0). Each group must hold at most one; the groups with none
+// are the ones that add a trace entry.
+class RecordedChuLiuEdmonds : public ChuLiuEdmondsRecursion {
+ public:
+  using ChuLiuEdmondsRecursion::ChuLiuEdmondsRecursion;
+  void reset() override {
+    ChuLiuEdmondsRecursion::reset();
+    chosen_.assign(num_keys(), 0);
+    most_zeros_ = fresh_groups_ = 0;
+  }
+  void split(Partition& groups) const override {
+    ChuLiuEdmondsRecursion::split(groups);
+    for (int64_t g = 0; g < groups.size(); ++g) {
+      int64_t zeros = 0;
+      for (int64_t i = groups.offsets[g]; i < groups.offsets[g + 1]; ++i) zeros += chosen_[groups.keys[i]];
+      most_zeros_ = std::max(most_zeros_, zeros);
+      fresh_groups_ += zeros == 0;
+    }
+  }
+  void map(const int64_t* argmins, int64_t count) override {
+    for (int64_t g = 0; g < count; ++g) chosen_[argmins[g]] = 1;
+    ChuLiuEdmondsRecursion::map(argmins, count);
+  }
+  int64_t most_zeros() const { return most_zeros_; }
+  int64_t fresh_groups() const { return fresh_groups_; }
+
+ private:
+  std::vector<uint8_t> chosen_;
+  mutable int64_t most_zeros_ = 0, fresh_groups_ = 0;
+};
+
+TEST(ChuLiuEdmondsRecursion, NoGroupHoldsTwoZeroResiduals) {
+  std::mt19937_64 rng(14);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t n = 2 + trial % 40;
+    Instance instance = random_instance(n, 0.0, 2.0, rng);
+    RecordedChuLiuEdmonds cle(n, instance.root);
+    RecursionRun r = run(cle, instance.scores.data(), instance.present.data());
+    ASSERT_EQ(r.status, RecursionRun::Status::kOk);
+    EXPECT_LE(cle.most_zeros(), 1) << "trial " << trial;
+    EXPECT_EQ(cle.fresh_groups(), int64_t(r.trace.size())) << "trial " << trial;
+  }
+}
+
 TEST(ChuLiuEdmondsRecursion, SmallInstancesGiveTheMinimumArborescence) {
   std::mt19937_64 rng(11);
   int64_t infeasible = 0, contracted = 0, deep = 0;
@@ -182,13 +227,13 @@ TEST(ChuLiuEdmondsRecursion, ReplayRejectsWrongTraces) {
   std::mt19937_64 rng(13);
   const int64_t n = 5;
   Instance instance = random_instance(n, 0.0, 2.0, rng);
-  ChuLiuEdmondsRecursion cle(n, 0);
-  RecursionRun r;
-  do {
+  ChuLiuEdmondsRecursion cle(n, instance.root);
+  RecursionRun r = run(cle, instance.scores.data(), instance.present.data());
+  while (cle.contractions() == 0) {
     instance = random_instance(n, 0.0, 2.0, rng);
     cle = ChuLiuEdmondsRecursion(n, instance.root);
     r = run(cle, instance.scores.data(), instance.present.data());
-  } while (cle.contractions() == 0);
+  }
   const uint8_t* present = instance.present.data();
   const int64_t length = int64_t(r.trace.size());
   TraceProgram p;
@@ -207,9 +252,9 @@ TEST(ChuLiuEdmondsRecursion, ReplayRejectsWrongTraces) {
   wrong[0] = r.trace[1];
   EXPECT_TRUE(names(message(wrong), 0, wrong[0]));
   // No edge enters the root, and no edge is a loop.
-  wrong[0] = (instance.root == 0 ? 1 : 0) * n + instance.root;
-  EXPECT_TRUE(names(message(wrong), 0, wrong[0]));
   const int64_t first = instance.root == 0 ? 1 : 0;
+  wrong[0] = first * n + instance.root;
+  EXPECT_TRUE(names(message(wrong), 0, wrong[0]));
   wrong[0] = first * n + first;
   EXPECT_TRUE(names(message(wrong), 0, wrong[0]));
   // The first contraction's group drops the edges inside the cycle, such as the cycle edge into
@@ -243,8 +288,9 @@ void check_trace_distribution(int64_t n, int64_t root, const std::vector<double>
   }
   ChuLiuEdmondsRecursion cle(n, root);
 
-  // Every trace: the sequences of present keys of every possible length (n - 1 top-level entries
-  // plus at most n - 2 contractions) that replay accepts.
+  // Every trace: the sequences of present keys of every possible length that replay accepts:
+  // n - 1 top-level entries plus one per contraction, at most n - 2 of them (each merges two or
+  // more of the n - 1 non-root super-nodes).
   std::map<std::vector<int64_t>, int64_t> index;
   std::vector<double> probability;
   std::vector<std::vector<double>> structures;
