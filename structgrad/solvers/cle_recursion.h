@@ -24,9 +24,10 @@
 // (n - 1 entries). At every later level the groups come in increasing super-node id: the nodes
 // keep their ids 0..n-1, contracted super-nodes get the ids n, n + 1, ... in order of creation,
 // and the cycles of one level are created in order of their smallest member id. A super-node
-// that survives a level uncontracted holds its chosen edge at residual 0 (the only zero in its
-// group: every other chosen edge lies inside the super-node that chose it), so the driver
-// re-chooses it without a trace entry; only the new super-nodes add entries, one each. The
+// that survives a level uncontracted holds its chosen edge at residual 0, the only zero in its
+// group: any other chosen edge into it was chosen by a part of it and became a cycle edge inside
+// it, and the new super-nodes hold none. So the driver re-chooses the survivors' edges without
+// trace entries; only the new super-nodes add entries, one each. The
 // trace has (n - 1) + (number of contracted cycles) entries.
 //
 // Complexity: O(n^2) per level (each split lists every edge between super-nodes once), at most
