@@ -1,5 +1,7 @@
 #include "structgrad/estimators/estimators.h"
 
+#include <torch/torch.h>
+
 #include "structgrad/ops/check.h"
 
 namespace structgrad::estimators {
@@ -40,15 +42,16 @@ Estimate exact(const Family& family, const at::Tensor& theta, const LossFn& f) {
   check_theta("estimators.exact", family, theta);
   TORCH_CHECK_VALUE(family.enumerate && family.log_prob, "estimators.exact: family ", family.name,
                     " cannot enumerate its structures with their probabilities");
-  at::Tensor all = family.enumerate(theta);  // (N, *event)
+  at::Tensor all = family.enumerate(theta);  // (N, *structure)
   const int64_t count = all.size(0);
-  // Every structure for every instance: (N, *batch, *event).
+  // Every structure for every instance: (N, *batch, *structure).
   std::vector<int64_t> view{count};
-  const int64_t batch_dims = theta.dim() - family.event_dim;
-  for (int64_t i = 0; i < batch_dims; ++i) view.push_back(1);
+  auto batch = family.batch_shape(theta);
+  for (size_t i = 0; i < batch.size(); ++i) view.push_back(1);
   view.insert(view.end(), all.sizes().begin() + 1, all.sizes().end());
   std::vector<int64_t> sizes{count};
-  sizes.insert(sizes.end(), theta.sizes().begin(), theta.sizes().end());
+  sizes.insert(sizes.end(), batch.begin(), batch.end());
+  sizes.insert(sizes.end(), all.sizes().begin() + 1, all.sizes().end());
   at::Tensor structures = all.view(view).expand(sizes).to(theta.scalar_type());
 
   at::Tensor probabilities = family.log_prob(theta, structures).exp();  // (N, *batch)
@@ -77,23 +80,150 @@ Estimate relaxed(const Family& family, const at::Tensor& theta, const LossFn& f,
   return {losses.sum(), losses.mean(0).detach()};
 }
 
-Estimate reinforce(const Family& family, const at::Tensor& theta, const LossFn& f,
-                   int64_t num_samples, GeneratorOpt generator) {
-  check_theta("estimators.reinforce", family, theta);
-  TORCH_CHECK_VALUE(num_samples >= 2,
-                    "estimators.reinforce: num_samples must be at least 2 for the leave-one-out "
-                    "baseline, got ", num_samples);
-  TORCH_CHECK_VALUE(family.log_prob, "estimators.reinforce: family ", family.name,
-                    " has no tractable log-probability");
-  at::Tensor x = family.sample(repeat_samples(theta.detach(), num_samples), generator);
-  at::Tensor log_p = family.log_prob(theta, x);  // (S, *batch)
-  at::Tensor losses = evaluate("estimators.reinforce", family, theta, f, x);
+namespace {
+
+// Which score a score-function estimator uses.
+enum class Score { kStructure, kTrace, kPerturbation };
+
+void require(bool has, const char* estimator, const Family& family, const char* what) {
+  TORCH_CHECK_VALUE(has, estimator, ": family ", family.name, " has no ", what);
+}
+
+// log p(E) of the perturbation, summed over the keys (the finite entries by default).
+at::Tensor perturbation_log_prob(const Family& family, const at::Tensor& theta, const at::Tensor& perturbed) {
+  if (family.perturbation_log_prob) return family.perturbation_log_prob(theta, perturbed);
+  at::Tensor keys = at::isfinite(perturbed);
+  at::Tensor t = at::where(keys, theta, at::zeros_like(theta)), s = at::where(keys, perturbed, t);
+  at::Tensor terms = (t - at::exp(t - s)).masked_fill(~keys, 0);
+  std::vector<int64_t> event;
+  for (int64_t d = 1; d <= family.event_dim; ++d) event.push_back(-d);
+  return terms.sum(event);
+}
+
+// The score-function estimator with K samples: sum_k w_k grad log p(sample_k) / K, where
+// w_k = f(x_k) or, with the leave-one-out baseline, f(x_k) - mean_{j != k} f(x_j).
+Estimate score_function(const char* estimator, Score score, bool baseline, const Family& family,
+                        const at::Tensor& theta, const LossFn& f, int64_t num_samples, GeneratorOpt generator) {
+  check_theta(estimator, family, theta);
+  if (baseline)
+    TORCH_CHECK_VALUE(num_samples >= 2, estimator, ": num_samples must be at least 2 for the leave-one-out baseline, got ",
+                      num_samples);
+  TORCH_CHECK_VALUE(num_samples >= 1, estimator, ": num_samples must be at least 1, got ", num_samples);
+  at::Tensor x, log_p;
+  if (score == Score::kStructure) {
+    require(bool(family.log_prob), estimator, family, "tractable log-probability");
+    x = family.sample(repeat_samples(theta.detach(), num_samples), generator);
+    log_p = family.log_prob(theta, x);
+  } else {
+    require(bool(family.trace), estimator, family, "recursive Gumbel-Max trace");
+    Trace t = family.trace(repeat_samples(theta.detach(), num_samples), generator);
+    x = t.structure;
+    log_p = score == Score::kTrace ? family.trace_log_prob(repeat_samples(theta, num_samples), t.trace)
+                                   : perturbation_log_prob(family, repeat_samples(theta, num_samples), t.perturbed);
+  }
+  at::Tensor losses = evaluate(estimator, family, theta, f, x);
   at::Tensor held = losses.detach();
-  at::Tensor baseline = (held.sum(0, /*keepdim=*/true) - held) / double(num_samples - 1);
-  at::Tensor score_term = ((held - baseline) * log_p).mean(0);
+  at::Tensor weight = baseline ? held - (held.sum(0, /*keepdim=*/true) - held) / double(num_samples - 1) : held;
+  at::Tensor score_term = (weight * log_p).mean(0);
   // f's own parameters get the plain Monte Carlo gradient of the mean loss.
   at::Tensor surrogate = score_term.sum() + losses.mean(0).sum();
   return {surrogate, held.mean(0)};
+}
+
+std::vector<int64_t> with_samples(int64_t samples, at::IntArrayRef sizes) {
+  std::vector<int64_t> out{samples};
+  out.insert(out.end(), sizes.begin(), sizes.end());
+  return out;
+}
+
+at::Tensor gradient(const at::Tensor& output, const at::Tensor& input, bool create_graph) {
+  if (!output.requires_grad()) return at::zeros_like(input);
+  auto g = torch::autograd::grad({output}, {input}, {}, /*retain_graph=*/true, create_graph, /*allow_unused=*/true)[0];
+  return g.defined() ? g : at::zeros_like(input);
+}
+
+}  // namespace
+
+Estimate reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                   GeneratorOpt generator) {
+  return score_function("estimators.reinforce", Score::kStructure, true, family, theta, f, num_samples, generator);
+}
+
+Estimate e_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                     GeneratorOpt generator) {
+  return score_function("estimators.e_reinforce", Score::kPerturbation, false, family, theta, f, num_samples,
+                        generator);
+}
+
+Estimate e_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                          GeneratorOpt generator) {
+  return score_function("estimators.e_reinforce_plus", Score::kPerturbation, true, family, theta, f, num_samples,
+                        generator);
+}
+
+Estimate t_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                     GeneratorOpt generator) {
+  return score_function("estimators.t_reinforce", Score::kTrace, false, family, theta, f, num_samples, generator);
+}
+
+Estimate t_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                          GeneratorOpt generator) {
+  return score_function("estimators.t_reinforce_plus", Score::kTrace, true, family, theta, f, num_samples, generator);
+}
+
+Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, const ControlVariate& c,
+               const RelaxOptions& options, int64_t num_samples, GeneratorOpt generator) {
+  const char* estimator = "estimators.relax";
+  check_theta(estimator, family, theta);
+  check::positive(estimator, "tau", options.tau);
+  TORCH_CHECK_VALUE(num_samples >= 1, estimator, ": num_samples must be at least 1, got ", num_samples);
+  require(bool(family.trace) && bool(family.conditional_gumbel), estimator, family,
+          "recursive Gumbel-Max trace with conditional perturbations");
+  const bool learned = bool(c);
+  if (!learned) require(bool(family.relax_perturbed), estimator, family, "relaxation for the default control variate");
+  ControlVariate control = learned ? c : ControlVariate([&](const at::Tensor& perturbed) {
+    return f(family.relax_perturbed(perturbed, options));
+  });
+  auto checked_control = [&](const at::Tensor& perturbed) {
+    at::Tensor value = control(perturbed);
+    auto expected = with_samples(num_samples, family.batch_shape(theta));
+    TORCH_CHECK_VALUE(value.defined() && value.sizes() == at::IntArrayRef(expected), estimator,
+                      ": the control variate must return (samples, *batch) = ", check::shape_string(expected));
+    return value;
+  };
+
+  // Every sample's own copy of theta, so that one gradient call gives per-sample scores.
+  at::Tensor theta_s = theta.detach().unsqueeze(0).repeat(with_samples(num_samples, std::vector<int64_t>(theta.dim(), 1)))
+                           .requires_grad_();
+  Trace t = family.trace(theta_s, generator);
+  at::Tensor losses = evaluate(estimator, family, theta, f, t.structure);
+  at::Tensor e_tilde = family.conditional_gumbel(theta_s, t.trace, generator);
+  at::Tensor c_e = checked_control(t.perturbed), c_tilde = checked_control(e_tilde);
+  at::Tensor score = gradient(family.trace_log_prob(theta_s, t.trace).sum(), theta_s, false);
+  at::Tensor weight = losses.detach() - c_tilde;
+  for (int64_t d = 0; d < family.event_dim; ++d) weight = weight.unsqueeze(-1);
+  at::Tensor per_sample = weight * score + gradient(c_e.sum(), theta_s, learned) - gradient(c_tilde.sum(), theta_s, learned);
+  at::Tensor g = per_sample.mean(0);
+  at::Tensor surrogate = (theta * g.detach()).sum() + losses.mean(0).sum();
+  if (learned && g.requires_grad()) surrogate = surrogate + g.pow(2).sum();  // c's variance objective
+  return {surrogate, losses.detach().mean(0)};
+}
+
+Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn& f, const RelaxOptions& options,
+                    int64_t num_conditional, GeneratorOpt generator) {
+  const char* estimator = "estimators.gumbel_rao";
+  check_theta(estimator, family, theta);
+  check::positive(estimator, "tau", options.tau);
+  TORCH_CHECK_VALUE(num_conditional >= 1, estimator, ": num_conditional must be at least 1, got ", num_conditional);
+  require(bool(family.trace) && bool(family.conditional_gumbel) && bool(family.relax_perturbed), estimator, family,
+          "trace, conditional perturbations and relaxation");
+  Trace t = family.trace(theta.detach(), generator);
+  at::Tensor traces = t.trace.unsqueeze(0).expand(with_samples(num_conditional, t.trace.sizes()));
+  at::Tensor perturbed = family.conditional_gumbel(repeat_samples(theta, num_conditional), traces, generator);
+  at::Tensor soft = family.relax_perturbed(perturbed, options).mean(0);
+  at::Tensor x = (t.structure + (soft - soft.detach())).unsqueeze(0);
+  at::Tensor losses = evaluate(estimator, family, theta, f, x);
+  return {losses.sum(), losses.mean(0).detach()};
 }
 
 const std::vector<EstimatorInfo>& estimator_list() {
@@ -102,6 +232,12 @@ const std::vector<EstimatorInfo>& estimator_list() {
       {"straight_through", false, "hard sample forward, gradient of the mean backward"},
       {"relaxed", false, "stochastic softmax trick (Gumbel-softmax), tau and hard"},
       {"reinforce", true, "score function with K samples and a leave-one-out baseline"},
+      {"e_reinforce", true, "score of the exponential perturbation (seed 002 Eq. 1), K samples averaged"},
+      {"e_reinforce_plus", true, "score of the exponential perturbation, leave-one-out baseline"},
+      {"t_reinforce", true, "score of the recursive Gumbel-Max trace (seed 002 Eq. 2), K samples averaged"},
+      {"t_reinforce_plus", true, "score of the trace with the leave-one-out baseline (seed 002 Eq. 7)"},
+      {"relax", true, "RELAX (seed 002 Eq. 6) with the relaxed loss as control variate, tau"},
+      {"gumbel_rao", false, "straight-through with the relaxation averaged over perturbations given the trace"},
   };
   return list;
 }
@@ -120,7 +256,13 @@ Estimate estimate(const std::string& name, const Family& family, const at::Tenso
   if (name == "exact") return exact(family, theta, f);
   if (name == "straight_through") return straight_through(family, theta, f, generator);
   if (name == "relaxed") return relaxed(family, theta, f, options.relax, generator);
-  return reinforce(family, theta, f, options.num_samples, generator);
+  if (name == "reinforce") return reinforce(family, theta, f, options.num_samples, generator);
+  if (name == "e_reinforce") return e_reinforce(family, theta, f, options.num_samples, generator);
+  if (name == "e_reinforce_plus") return e_reinforce_plus(family, theta, f, options.num_samples, generator);
+  if (name == "t_reinforce") return t_reinforce(family, theta, f, options.num_samples, generator);
+  if (name == "t_reinforce_plus") return t_reinforce_plus(family, theta, f, options.num_samples, generator);
+  if (name == "relax") return relax(family, theta, f, {}, options.relax, options.num_samples, generator);
+  return gumbel_rao(family, theta, f, options.relax, options.num_conditional, generator);
 }
 
 }  // namespace structgrad::estimators

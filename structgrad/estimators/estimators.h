@@ -50,10 +50,42 @@ Estimate relaxed(const Family& family, const at::Tensor& theta, const LossFn& f,
 Estimate reinforce(const Family& family, const at::Tensor& theta, const LossFn& f,
                    int64_t num_samples, GeneratorOpt generator = c10::nullopt);
 
+// The score-function estimators of the recursive Gumbel-Max trick (seed 002 §3), for families
+// with `trace`. Each draws K = num_samples traces per instance; the "_plus" forms need K >= 2
+// and subtract the leave-one-out baseline (Eq. 7), the plain forms average K plain estimates.
+//   e_reinforce:  the score of the exponential perturbation E (Eq. 1)
+//   t_reinforce:  the score of the trace T (Eq. 2), var <= e_reinforce's (Eq. 5)
+Estimate e_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples = 1,
+                     GeneratorOpt generator = c10::nullopt);
+Estimate e_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                          GeneratorOpt generator = c10::nullopt);
+Estimate t_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples = 1,
+                     GeneratorOpt generator = c10::nullopt);
+Estimate t_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                          GeneratorOpt generator = c10::nullopt);
+
+// A control variate c(perturbed) for RELAX: perturbations (S, *batch, *event) -> (S, *batch).
+using ControlVariate = std::function<at::Tensor(const at::Tensor& perturbed)>;
+
+// RELAX (seed 002 Eq. 6, Grathwohl et al. 2018), unbiased, with K samples averaged:
+//   (f(x) - c(e~)) grad log P(T) - grad c(e~) + grad c(e),   e~ ~ E | T (conditional_gumbel).
+// c empty: the relaxed loss f(relax_perturbed(e, options)) (the family's SST relaxation). c given:
+// a user module; the surrogate then also carries the variance objective sum ||g||^2, so that its
+// backward gives c's parameters the gradient that lowers the estimator's variance.
+Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, const ControlVariate& c,
+               const RelaxOptions& options, int64_t num_samples = 1, GeneratorOpt generator = c10::nullopt);
+
+// Gumbel-Rao (Paulus et al. 2021), beyond the seeds: the exact sample forward, and backward the
+// gradient of the SST relaxation averaged over num_conditional perturbations drawn given the
+// trace (Rao-Blackwellized straight-through). Biased, lower variance than `relaxed` with hard.
+Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn& f, const RelaxOptions& options,
+                    int64_t num_conditional, GeneratorOpt generator = c10::nullopt);
+
 // Every estimator's parameters in one place, so that tools can pick an estimator by name.
 struct Options {
   RelaxOptions relax;
   int64_t num_samples = 8;
+  int64_t num_conditional = 8;  // gumbel_rao
 };
 
 struct EstimatorInfo {

@@ -3,7 +3,9 @@
 #include "structgrad/ops/check.h"
 #include "structgrad/ops/matrix_tree.h"
 #include "structgrad/solvers/arborescence.h"
+#include "structgrad/solvers/cle_recursion.h"
 #include "structgrad/solvers/enumerate.h"
+#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/graph.h"
 
 namespace structgrad::arborescence {
@@ -69,6 +71,41 @@ at::Tensor enumerate(int64_t n, int64_t root, const at::TensorOptions& options) 
   return out;
 }
 
+namespace {
+
+// Chu-Liu-Edmonds' keys: the edges i -> j, i != j, not into the root.
+recursive::KeySpace key_space(int64_t n, int64_t root) {
+  recursive::KeySpace space;
+  space.event_dim = 2;
+  space.structure_shape = {n, n};
+  space.factory = [n, root] { return std::make_unique<solvers::ChuLiuEdmondsRecursion>(n, root); };
+  space.present = [n, root](const at::Tensor& flat) {
+    at::Tensor keys = ~at::eye(n, flat.options().dtype(at::kBool));
+    keys.select(1, root).fill_(false);
+    return keys.reshape({1, n * n}).expand_as(flat);
+  };
+  space.infeasible = "arborescence: some node cannot be reached from the root (no arborescence exists)";
+  return space;
+}
+
+}  // namespace
+
+Trace trace(const at::Tensor& theta, int64_t root, GeneratorOpt generator) {
+  check_input("arborescence.trace", theta, root);
+  return recursive::trace(theta, key_space(theta.size(-1), root), generator);
+}
+
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace, int64_t root) {
+  check_input("arborescence.trace_log_prob", theta, root);
+  return recursive::trace_log_prob("arborescence.trace_log_prob", theta, trace, key_space(theta.size(-1), root));
+}
+
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, int64_t root, GeneratorOpt generator) {
+  check_input("arborescence.conditional_gumbel", theta, root);
+  return recursive::conditional_gumbel("arborescence.conditional_gumbel", theta, trace,
+                                       key_space(theta.size(-1), root), generator);
+}
+
 Family family(int64_t root) {
   Family f;
   f.name = "arborescence";
@@ -81,6 +118,15 @@ Family family(int64_t root) {
   };
   f.enumerate = [root](const at::Tensor& theta) { return enumerate(theta.size(-1), root, theta.options()); };
   f.mean = [root](const at::Tensor& theta) { return marginals(theta, root); };
+  f.relax_perturbed = [root](const at::Tensor& perturbed, const RelaxOptions& o) {
+    check_only_regularizer("arborescence.relax", o.regularizer, "exponential_family");
+    return ops::matrix_tree_marginals(perturbed / o.tau, /*directed=*/true, root);
+  };
+  f.trace = [root](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, root, g); };
+  f.trace_log_prob = [root](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t, root); };
+  f.conditional_gumbel = [root](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
+    return conditional_gumbel(theta, t, root, g);
+  };
   return f;
 }
 

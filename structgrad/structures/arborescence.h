@@ -39,6 +39,16 @@ at::Tensor marginals(const at::Tensor& theta, int64_t root = 0);
 // Every arborescence of the complete digraph on n vertices rooted at root: (n^(n-2), n, n).
 at::Tensor enumerate(int64_t n, int64_t root = 0, const at::TensorOptions& options = at::kDouble);
 
+// Recursive Gumbel-Max with Chu-Liu-Edmonds (seed 002 §2.3): E ~ Exp(exp(theta)) per edge, and
+// the structure is the MINIMUM-sum arborescence under E, not sample's maximum under theta + G
+// (the two laws differ). The trace: every non-root node's cheapest in-edge (increasing node),
+// then the cheapest edge into each contracted cycle, in order of contraction; keys i * n + j.
+Trace trace(const at::Tensor& theta, int64_t root = 0, GeneratorOpt generator = c10::nullopt);
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace, int64_t root = 0);
+// theta + G = -log E given the trace, (*batch, n, n), -inf off the keys; reparameterized.
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, int64_t root = 0,
+                              GeneratorOpt generator = c10::nullopt);
+
 Family family(int64_t root = 0);
 
 }  // namespace structgrad::arborescence

@@ -85,9 +85,10 @@ Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
   check_theta("categorical.trace", theta);
   at::Tensor e = exponential_noise(theta.sizes(), theta.options(), generator);
   // argmin_i E_i / exp(theta_i) = argmax_i theta_i - log E_i: the Gumbel-max sample.
-  at::Tensor first = (theta - at::log(e)).argmax(-1, /*keepdim=*/true);
+  at::Tensor perturbed = theta - at::log(e);
+  at::Tensor first = perturbed.detach().argmax(-1, /*keepdim=*/true);
   at::Tensor structure = at::one_hot(first.squeeze(-1), theta.size(-1)).to(theta.scalar_type());
-  return {structure, first, at::ones(first.sizes().slice(0, first.dim() - 1), at::kLong)};
+  return {structure, first, at::ones(first.sizes().slice(0, first.dim() - 1), at::kLong), perturbed};
 }
 
 at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
@@ -123,6 +124,17 @@ const Family& family() {
     };
     f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
     f.mean = [](const at::Tensor& theta) { return at::softmax(theta, -1); };
+    f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
+      const std::string regularizer = o.regularizer.empty() ? "entropy" : o.regularizer;
+      TORCH_CHECK_VALUE(regularizer == "entropy" || regularizer == "euclidean",
+                        "categorical.relax: regularizer must be \"entropy\" or \"euclidean\", got \"", regularizer, "\"");
+      return regularizer == "entropy" ? at::softmax(perturbed / o.tau, -1) : ops::sparsemax(perturbed / o.tau);
+    };
+    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
+    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
+    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
+      return conditional_gumbel(theta, t, g);
+    };
     return f;
   }();
   return categorical_family;

@@ -1,8 +1,11 @@
 #include "structgrad/structures/family.h"
 
 #include "structgrad/structures/arborescence.h"
+#include "structgrad/structures/binary_tree.h"
 #include "structgrad/structures/categorical.h"
+#include "structgrad/structures/matching.h"
 #include "structgrad/structures/permutation.h"
+#include "structgrad/structures/ranking.h"
 #include "structgrad/structures/spanning_tree.h"
 #include "structgrad/structures/topk.h"
 
@@ -24,6 +27,9 @@ Family family(const std::string& name, const FamilyOptions& options) {
   if (name == "categorical") return categorical::family();
   if (name == "permutation") return permutation::family();
   if (name == "spanning_tree") return spanning_tree::family();
+  if (name == "ranking") return ranking::family();
+  if (name == "matching") return matching::family();
+  if (name == "binary_tree") return binary_tree::family();
   if (name == "arborescence") return arborescence::family(options.root);
   if (name == "topk") {
     TORCH_CHECK_VALUE(options.k >= 0, "family topk: the subset size k must be given");
@@ -34,6 +40,8 @@ Family family(const std::string& name, const FamilyOptions& options) {
   TORCH_CHECK_VALUE(false, "unknown structure family '", name, "' (known: ", known, ")");
 }
 
-std::vector<std::string> family_names() { return {"categorical", "topk", "permutation", "spanning_tree", "arborescence"}; }
+std::vector<std::string> family_names() {
+  return {"categorical", "topk", "ranking", "permutation", "matching", "spanning_tree", "arborescence", "binary_tree"};
+}
 
 }  // namespace structgrad

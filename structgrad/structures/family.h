@@ -28,6 +28,7 @@ struct Trace {
   at::Tensor structure;  // (*theta.shape) indicators
   at::Tensor trace;      // (*batch, L) int64, padded with -1
   at::Tensor lengths;    // (*batch) int64
+  at::Tensor perturbed;  // (*batch, *event) theta + G = -log E that the sample came from
 };
 
 struct Family {
@@ -47,6 +48,18 @@ struct Family {
   std::function<at::Tensor(const at::Tensor& theta, const at::Tensor& x)> log_prob;
   // A differentiable stand-in for E[x] used by the straight-through estimator's backward.
   std::function<at::Tensor(const at::Tensor& theta)> mean;
+  // The relaxation of given perturbed scores: relax without drawing the noise.
+  std::function<at::Tensor(const at::Tensor& perturbed, const RelaxOptions&)> relax_perturbed;
+
+  // Recursive Gumbel-Max (seed 002), where the sampler has the stochastic invariant: a sample
+  // with its trace; the exact log-probability (*batch) of traces (*batch, L); theta + G = -log E
+  // given a trace (*batch, *event), reparameterized.
+  std::function<Trace(const at::Tensor& theta, GeneratorOpt)> trace;
+  std::function<at::Tensor(const at::Tensor& theta, const at::Tensor& trace)> trace_log_prob;
+  std::function<at::Tensor(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt)> conditional_gumbel;
+  // log p(E) of the perturbation E = exp(-perturbed) that trace drew, (*batch), differentiable in
+  // theta: sum over the keys of theta_k - E_k exp(theta_k). Empty: every finite entry is a key.
+  std::function<at::Tensor(const at::Tensor& theta, const at::Tensor& perturbed)> perturbation_log_prob;
 
   // The batch shape of theta under this family.
   std::vector<int64_t> batch_shape(const at::Tensor& theta) const;

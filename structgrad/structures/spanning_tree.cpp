@@ -4,6 +4,8 @@
 #include "structgrad/ops/matrix_tree.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/kruskal.h"
+#include "structgrad/solvers/recursive_algorithms.h"
+#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/graph.h"
 
 namespace structgrad::spanning_tree {
@@ -19,6 +21,26 @@ at::Tensor maximum_trees(const at::Tensor& scores) {
         return true;
       },
       "spanning_tree: the graph is disconnected (no spanning tree exists)");
+}
+
+// Kruskal's keys are the upper triangle's edges; perturbations come back mirrored, -inf on the
+// diagonal, so that they are valid symmetric weights again.
+recursive::KeySpace key_space(int64_t n) {
+  recursive::KeySpace space;
+  space.event_dim = 2;
+  space.structure_shape = {n, n};
+  space.factory = [n] { return std::make_unique<solvers::KruskalRecursion>(n); };
+  space.present = [n](const at::Tensor& flat) {
+    return at::ones({n, n}, flat.options().dtype(at::kBool)).triu(1).reshape({1, n * n}).expand_as(flat);
+  };
+  space.to_event = [n](const at::Tensor& flat, const at::Tensor&) {
+    at::Tensor m = flat.reshape({-1, n, n});
+    at::Tensor upper = at::ones({n, n}, flat.options().dtype(at::kBool)).triu(1);
+    at::Tensor mirrored = at::where(upper, m, m.transpose(-1, -2));
+    return mirrored.masked_fill(at::eye(n, upper.options()), -INFINITY).reshape({-1, n * n});
+  };
+  space.infeasible = "spanning_tree: the graph is disconnected (no spanning tree exists)";
+  return space;
 }
 
 }  // namespace
@@ -61,6 +83,37 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
   return out;
 }
 
+Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
+  graph::check_weights("spanning_tree.trace", theta, true);
+  return recursive::trace(theta, key_space(theta.size(-1)), generator);
+}
+
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
+  graph::check_weights("spanning_tree.trace_log_prob", theta, true);
+  return recursive::trace_log_prob("spanning_tree.trace_log_prob", theta, trace, key_space(theta.size(-1)));
+}
+
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) {
+  graph::check_weights("spanning_tree.conditional_gumbel", theta, true);
+  return recursive::conditional_gumbel("spanning_tree.conditional_gumbel", theta, trace, key_space(theta.size(-1)),
+                                       generator);
+}
+
+at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
+  graph::check_weights("spanning_tree.log_prob", theta, true);
+  const int64_t n = theta.size(-1);
+  TORCH_CHECK_VALUE(x.dim() >= 2 && x.size(-1) == n && x.size(-2) == n, "spanning_tree.log_prob: x must end in (",
+                    n, ", ", n, "), got ", check::shape_string(x.sizes()));
+  at::Tensor upper = x.reshape({-1, n * n}) * at::ones({n, n}, x.options()).triu(1).reshape({1, n * n});
+  TORCH_CHECK_VALUE((upper.sum(-1) == n - 1).all().item<bool>(), "spanning_tree.log_prob: every x must have n - 1 = ",
+                    n - 1, " edges");
+  // The keys of the tree's edges, in increasing order: (*, n - 1).
+  at::Tensor parts = std::get<0>(at::sort(std::get<1>(at::topk(upper, n - 1, -1)), -1));
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 2);
+  shape.push_back(n - 1);
+  return recursive::unordered_log_prob("spanning_tree.log_prob", theta, parts.reshape(shape), key_space(n));
+}
+
 const Family& family() {
   static const Family spanning_tree_family = [] {
     Family f;
@@ -74,6 +127,23 @@ const Family& family() {
     };
     f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
     f.mean = [](const at::Tensor& theta) { return marginals(theta); };
+    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
+    f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
+      check_only_regularizer("spanning_tree.relax", o.regularizer, "exponential_family");
+      return ops::matrix_tree_marginals(perturbed / o.tau, /*directed=*/false);
+    };
+    f.perturbation_log_prob = [](const at::Tensor& theta, const at::Tensor& perturbed) {
+      // One exponential per undirected edge: the upper triangle's.
+      at::Tensor upper = at::ones({theta.size(-1), theta.size(-1)}, theta.options().dtype(at::kBool)).triu(1);
+      at::Tensor keys = upper & at::isfinite(perturbed);
+      at::Tensor t = at::where(keys, theta, at::zeros_like(theta)), s = at::where(keys, perturbed, t);
+      return (t - at::exp(t - s)).masked_fill(~keys, 0).sum({-1, -2});
+    };
+    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
+    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
+    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
+      return conditional_gumbel(theta, t, g);
+    };
     return f;
   }();
   return spanning_tree_family;

@@ -35,6 +35,20 @@ at::Tensor marginals(const at::Tensor& theta);
 // Every spanning tree of the complete graph on n vertices: (n^(n-2), n, n).
 at::Tensor enumerate(int64_t n, const at::TensorOptions& options = at::kDouble);
 
+// Recursive Gumbel-Max with Kruskal (seed 002 §2.3): the trace is the n - 1 edges in the order
+// added, as keys i * n + j with i < j, (*batch, n - 1); the structure is sample's law.
+Trace trace(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt);
+
+// log P(trace): each added edge against every edge that joins two components then; (*batch).
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace);
+
+// theta + G given the trace, symmetric (*batch, n, n), -inf on the diagonal; reparameterized.
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator = c10::nullopt);
+
+// log P(sample == x): the sum over the (n - 1)! orders in which Kruskal can add x's edges
+// (n <= 9). x: (*, *batch, n, n) symmetric trees; returns (*, *batch).
+at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x);
+
 const Family& family();
 
 }  // namespace structgrad::spanning_tree

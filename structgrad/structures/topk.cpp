@@ -3,6 +3,8 @@
 #include "structgrad/ops/check.h"
 #include "structgrad/ops/ksubset.h"
 #include "structgrad/solvers/enumerate.h"
+#include "structgrad/solvers/recursive_algorithms.h"
+#include "structgrad/structures/recursive.h"
 
 namespace structgrad::topk {
 namespace {
@@ -40,12 +42,16 @@ at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::stri
                     "topk.relax: regularizer must be \"exponential_family\", \"euclidean\", ",
                     "\"categorical_entropy\" or \"binary_entropy\", got \"", regularizer, "\"");
   at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
-  at::Tensor scaled = perturbed / tau;
-  at::Tensor soft = regularizer == "exponential_family" ? ops::ksubset_marginals(scaled, k)
-                                                        : ops::regularized_topk(scaled, k, regularizer);
+  at::Tensor soft = relax_perturbed(perturbed, k, tau, regularizer);
   if (!hard) return soft;
   // (soft - soft) is exactly zero, so the forward is exactly the sample.
   return indicator_of_top(perturbed.detach(), k) + (soft - soft.detach());
+}
+
+at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau, const std::string& regularizer) {
+  at::Tensor scaled = perturbed / tau;
+  return regularizer == "exponential_family" ? ops::ksubset_marginals(scaled, k)
+                                             : ops::regularized_topk(scaled, k, regularizer);
 }
 
 at::Tensor log_partition(const at::Tensor& theta, int64_t k) {
@@ -105,6 +111,33 @@ at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options) {
   return out;
 }
 
+namespace {
+
+recursive::KeySpace key_space(int64_t n, int64_t k) {
+  recursive::KeySpace space;
+  space.structure_shape = {n};
+  space.factory = [n, k] { return std::make_unique<solvers::SelectionRecursion>(n, k, false); };
+  return space;
+}
+
+}  // namespace
+
+Trace trace(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
+  check_theta("topk.trace", theta, k);
+  return recursive::trace(theta, key_space(theta.size(-1), k), generator);
+}
+
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace, int64_t k) {
+  check_theta("topk.trace_log_prob", theta, k);
+  return recursive::trace_log_prob("topk.trace_log_prob", theta, trace, key_space(theta.size(-1), k));
+}
+
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, int64_t k, GeneratorOpt generator) {
+  check_theta("topk.conditional_gumbel", theta, k);
+  return recursive::conditional_gumbel("topk.conditional_gumbel", theta, trace, key_space(theta.size(-1), k),
+                                       generator);
+}
+
 Family family(int64_t k) {
   Family f;
   f.name = "topk";
@@ -117,6 +150,14 @@ Family family(int64_t k) {
   f.enumerate = [k](const at::Tensor& theta) { return enumerate(theta.size(-1), k, theta.options()); };
   f.log_prob = [k](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x, k); };
   f.mean = [k](const at::Tensor& theta) { return marginals(theta, k); };
+  f.relax_perturbed = [k](const at::Tensor& perturbed, const RelaxOptions& o) {
+    return relax_perturbed(perturbed, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer);
+  };
+  f.trace = [k](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, k, g); };
+  f.trace_log_prob = [k](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t, k); };
+  f.conditional_gumbel = [k](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
+    return conditional_gumbel(theta, t, k, g);
+  };
   return f;
 }
 

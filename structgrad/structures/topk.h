@@ -33,6 +33,10 @@ at::Tensor relax(const at::Tensor& theta, int64_t k, double tau,
                  const std::string& regularizer = "exponential_family", bool hard = false,
                  GeneratorOpt generator = c10::nullopt);
 
+// The relaxation of given perturbed scores (relax without the noise): (*batch, n).
+at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau,
+                           const std::string& regularizer = "exponential_family");
+
 // log sum_{|S| = k} exp(sum_{i in S} theta_i): (*batch). O(nk) dynamic program.
 at::Tensor log_partition(const at::Tensor& theta, int64_t k);
 
@@ -46,6 +50,18 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x, int64_t k);
 
 // Every k-subset of n items: (C(n, k), n).
 at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options = at::kDouble);
+
+// Recursive Gumbel-Max (seed 002 Alg. 1): E_i ~ Exp(exp(theta_i)); the trace is the k argmins in
+// the order drawn, (*batch, k), the structure the subset. The same law as sample.
+Trace trace(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c10::nullopt);
+
+// log P(trace) = sum_t theta_{t} - logsumexp(theta of the items not yet drawn), (*batch);
+// differentiable. An invalid trace (repeated item, wrong length) raises ValueError.
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace, int64_t k);
+
+// theta + G = -log E given the trace (seed 002 App. B), (*batch, n), reparameterized.
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, int64_t k,
+                              GeneratorOpt generator = c10::nullopt);
 
 Family family(int64_t k);
 

@@ -1,0 +1,287 @@
+#include "structgrad/ops/trace.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "structgrad/ops/check.h"
+
+namespace structgrad::ops {
+namespace {
+
+// Below this a group's sum of max-shifted weights is recomputed in log space.
+constexpr double kLinearFloor = 1e-250;
+
+void check_instances(const char* function, const at::Tensor& theta, const at::Tensor& present) {
+  TORCH_CHECK_VALUE(theta.dim() == 2 && present.sizes() == theta.sizes(), function,
+                    ": theta and present must both be (B, N), got ", check::shape_string(theta.sizes()), " and ",
+                    check::shape_string(present.sizes()));
+}
+
+at::Tensor as_bytes(const at::Tensor& present) { return present.to(at::kByte).contiguous(); }
+
+}  // namespace
+
+TraceSample recursive_trace(const at::Tensor& theta, const at::Tensor& present, const RecursionFactory& factory,
+                            GeneratorOpt generator, const char* infeasible, bool perturb) {
+  check_instances("recursive_trace", theta, present);
+  const int64_t instances = theta.size(0), keys = theta.size(1);
+  at::Tensor noise = perturb ? gumbel_noise({instances, keys}, at::kDouble, generator)
+                             : at::zeros({instances, keys}, at::kDouble);
+  at::Tensor scores = (theta.detach().to(at::kDouble) + noise).contiguous();
+  at::Tensor mask = as_bytes(present);
+  const int64_t structure_size = factory()->structure_size();
+  at::Tensor structure = at::zeros({instances, structure_size}, at::kDouble);
+  std::vector<std::vector<int64_t>> traces(instances);
+  std::atomic<bool> failed{false};
+  at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    auto algorithm = factory();
+    for (int64_t b = begin; b < end; ++b) {
+      auto result = solvers::run(*algorithm, scores.data_ptr<double>() + b * keys, mask.data_ptr<uint8_t>() + b * keys);
+      if (result.status != solvers::RecursionRun::Status::kOk) {
+        failed = true;
+        continue;
+      }
+      algorithm->combine(structure.data_ptr<double>() + b * structure_size);
+      traces[b] = std::move(result.trace);
+    }
+  });
+  TORCH_CHECK_VALUE(!failed, infeasible);
+  int64_t longest = 0;
+  for (const auto& t : traces) longest = std::max<int64_t>(longest, int64_t(t.size()));
+  at::Tensor trace = at::full({instances, longest}, -1, at::kLong);
+  at::Tensor lengths = at::empty({instances}, at::kLong);
+  for (int64_t b = 0; b < instances; ++b) {
+    std::copy(traces[b].begin(), traces[b].end(), trace.data_ptr<int64_t>() + b * longest);
+    lengths.data_ptr<int64_t>()[b] = int64_t(traces[b].size());
+  }
+  return {structure.to(theta.scalar_type()), trace, lengths, theta + noise.to(theta.scalar_type())};
+}
+
+TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, const at::Tensor& lengths,
+                            const RecursionFactory& factory, const char* function) {
+  TORCH_CHECK_VALUE(present.dim() == 2, function, ": present must be (B, N)");
+  const int64_t instances = present.size(0), keys = present.size(1);
+  TORCH_CHECK_VALUE(trace.dim() == 2 && trace.size(0) == instances && !at::isFloatingType(trace.scalar_type()),
+                    function, ": trace must be an integer tensor (B, L) with B = ", instances, ", got ",
+                    check::shape_string(trace.sizes()));
+  TORCH_CHECK_VALUE(lengths.dim() == 1 && lengths.size(0) == instances && !at::isFloatingType(lengths.scalar_type()),
+                    function, ": lengths must be an integer tensor (B) with B = ", instances, ", got ",
+                    check::shape_string(lengths.sizes()));
+  at::Tensor steps = trace.to(at::kLong).contiguous(), counts = lengths.to(at::kLong).contiguous();
+  const int64_t width = steps.size(1);
+  TORCH_CHECK_VALUE(((counts >= 0) & (counts <= width)).all().item<bool>(), function,
+                    ": lengths must lie in [0, ", width, "]");
+  at::Tensor mask = as_bytes(present);
+  std::vector<solvers::TraceProgram> programs(instances);
+  std::vector<std::string> errors(instances);
+  at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    auto algorithm = factory();
+    for (int64_t b = begin; b < end; ++b) {
+      auto status = solvers::replay(*algorithm, steps.data_ptr<int64_t>() + b * width, counts.data_ptr<int64_t>()[b],
+                                    mask.data_ptr<uint8_t>() + b * keys, programs[b]);
+      if (!status.ok) errors[b] = status.message;
+    }
+  });
+  for (int64_t b = 0; b < instances; ++b)
+    TORCH_CHECK_VALUE(errors[b].empty(), function, ": the trace of instance ", b, " is invalid: ", errors[b]);
+
+  int64_t total_members = 0, total_groups = 0;
+  for (const auto& p : programs) {
+    total_members += int64_t(p.members.size());
+    total_groups += p.num_groups();
+  }
+  TracePrograms out;
+  out.members = at::empty({total_members}, at::kLong);
+  out.member_group = at::empty({total_members}, at::kLong);
+  out.chosen = at::empty({total_groups}, at::kLong);
+  out.group_instance = at::empty({total_groups}, at::kLong);
+  out.group_offsets = at::empty({total_groups + 1}, at::kLong);
+  out.instance_groups = at::empty({instances + 1}, at::kLong);
+  out.present = mask.to(at::kBool);
+  int64_t* members = out.members.data_ptr<int64_t>();
+  int64_t* member_group = out.member_group.data_ptr<int64_t>();
+  int64_t* chosen = out.chosen.data_ptr<int64_t>();
+  int64_t* group_instance = out.group_instance.data_ptr<int64_t>();
+  int64_t* group_offsets = out.group_offsets.data_ptr<int64_t>();
+  int64_t* instance_groups = out.instance_groups.data_ptr<int64_t>();
+  int64_t m = 0, g = 0;
+  for (int64_t b = 0; b < instances; ++b) {
+    instance_groups[b] = g;
+    const auto& p = programs[b];
+    for (int64_t local = 0; local < p.num_groups(); ++local, ++g) {
+      group_offsets[g] = m;
+      chosen[g] = p.chosen[local];
+      group_instance[g] = b;
+      for (int32_t i = p.offsets[local]; i < p.offsets[local + 1]; ++i, ++m) {
+        members[m] = p.members[i];
+        member_group[m] = g;
+      }
+    }
+  }
+  group_offsets[g] = m;
+  instance_groups[instances] = g;
+  return out;
+}
+
+namespace {
+
+// For every instance: log sum over each group of exp(theta), in linear space on weights shifted
+// by the instance's largest member score where the sum stays above kLinearFloor.
+struct GroupSums {
+  std::vector<double> shift;       // (B) the instance's largest member score
+  std::vector<double> log_sum;     // (G)
+  std::vector<uint8_t> linear;     // (G) computed in linear space
+};
+
+GroupSums group_sums(const double* theta, int64_t keys, const TracePrograms& p) {
+  const int64_t instances = p.instance_groups.size(0) - 1;
+  const int64_t* members = p.members.data_ptr<int64_t>();
+  const int64_t* offsets = p.group_offsets.data_ptr<int64_t>();
+  const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
+  GroupSums sums{std::vector<double>(instances, 0), std::vector<double>(p.chosen.size(0), 0),
+                 std::vector<uint8_t>(p.chosen.size(0), 1)};
+  at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const double* row = theta + b * keys;
+      const int64_t first = instance_groups[b], last = instance_groups[b + 1];
+      double shift = -std::numeric_limits<double>::infinity();
+      for (int64_t i = offsets[first]; i < offsets[last]; ++i) shift = std::max(shift, row[members[i]]);
+      sums.shift[b] = shift;
+      for (int64_t g = first; g < last; ++g) {
+        double total = 0;
+        for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) total += std::exp(row[members[i]] - shift);
+        if (total > kLinearFloor) {
+          sums.log_sum[g] = std::log(total) + shift;
+          continue;
+        }
+        sums.linear[g] = 0;
+        double top = -std::numeric_limits<double>::infinity();
+        for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) top = std::max(top, row[members[i]]);
+        double scaled = 0;
+        for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) scaled += std::exp(row[members[i]] - top);
+        sums.log_sum[g] = std::log(scaled) + top;
+      }
+    }
+  });
+  return sums;
+}
+
+class TraceLogProbFunction : public torch::autograd::Function<TraceLogProbFunction> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta,
+                            const TracePrograms& programs) {
+    at::Tensor weights = theta.detach().to(at::kDouble).contiguous();
+    const int64_t instances = weights.size(0), keys = weights.size(1);
+    GroupSums sums = group_sums(weights.data_ptr<double>(), keys, programs);
+    at::Tensor out = at::zeros({instances}, at::kDouble);
+    const int64_t* chosen = programs.chosen.data_ptr<int64_t>();
+    const int64_t* group_instance = programs.group_instance.data_ptr<int64_t>();
+    for (int64_t g = 0; g < programs.chosen.size(0); ++g) {
+      const int64_t b = group_instance[g];
+      out.data_ptr<double>()[b] += weights.data_ptr<double>()[b * keys + chosen[g]] - sums.log_sum[g];
+    }
+    ctx->save_for_backward({weights, programs.members, programs.chosen, programs.group_offsets,
+                            programs.instance_groups});
+    ctx->saved_data["dtype"] = theta.scalar_type();
+    return out.to(theta.scalar_type());
+  }
+
+  // d log P / d theta_k = (times k was chosen) - sum over k's groups of softmax_group(theta)_k.
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    auto saved = ctx->get_saved_variables();
+    at::Tensor weights = saved[0];
+    TracePrograms p;
+    p.members = saved[1];
+    p.chosen = saved[2];
+    p.group_offsets = saved[3];
+    p.instance_groups = saved[4];
+    const int64_t instances = weights.size(0), keys = weights.size(1);
+    const double* theta = weights.data_ptr<double>();
+    GroupSums sums = group_sums(theta, keys, p);
+    at::Tensor upstream = grads[0].to(at::kDouble).contiguous();
+    at::Tensor grad = at::zeros_like(weights);
+    const int64_t* members = p.members.data_ptr<int64_t>();
+    const int64_t* offsets = p.group_offsets.data_ptr<int64_t>();
+    const int64_t* chosen = p.chosen.data_ptr<int64_t>();
+    const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
+    at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+      std::vector<double> inverse_sums(keys);
+      for (int64_t b = begin; b < end; ++b) {
+        const double* row = theta + b * keys;
+        double* out = grad.data_ptr<double>() + b * keys;
+        std::fill(inverse_sums.begin(), inverse_sums.end(), 0.0);
+        bool any_linear = false;
+        for (int64_t g = instance_groups[b]; g < instance_groups[b + 1]; ++g) {
+          out[chosen[g]] += 1;
+          if (sums.linear[g]) {
+            // softmax_k = exp(theta_k - shift) / total: accumulate 1 / total per key.
+            const double inverse = std::exp(sums.shift[b] - sums.log_sum[g]);
+            for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) inverse_sums[members[i]] += inverse;
+            any_linear = true;
+          } else {
+            for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i)
+              out[members[i]] -= std::exp(row[members[i]] - sums.log_sum[g]);
+          }
+        }
+        if (any_linear)
+          for (int64_t k = 0; k < keys; ++k)
+            if (inverse_sums[k] != 0) out[k] -= std::exp(row[k] - sums.shift[b]) * inverse_sums[k];
+        const double scale = upstream.data_ptr<double>()[b];
+        for (int64_t k = 0; k < keys; ++k) out[k] *= scale;
+      }
+    });
+    return {grad.to(ctx->saved_data["dtype"].toScalarType()), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor trace_log_prob(const at::Tensor& theta, const TracePrograms& programs) {
+  TORCH_CHECK_VALUE(theta.dim() == 2 && theta.size(0) + 1 == programs.instance_groups.size(0), "trace_log_prob",
+                    ": theta must be (B, N) with one program per instance");
+  return TraceLogProbFunction::apply(theta, programs);
+}
+
+at::Tensor conditional_perturbation(const at::Tensor& theta, const TracePrograms& programs, GeneratorOpt generator) {
+  check_instances("conditional_perturbation", theta, programs.present);
+  const int64_t instances = theta.size(0), keys = theta.size(1), groups = programs.chosen.size(0);
+  at::Tensor own_noise = exponential_noise({instances, keys}, at::kDouble, generator).reshape(-1);
+  at::Tensor group_noise = exponential_noise({groups}, at::kDouble, generator);
+  at::Tensor flat = theta.to(at::kDouble).reshape(-1);
+  const double minus_inf = -std::numeric_limits<double>::infinity();
+
+  // Every group's log sum of lambda. Shifts are detached: they cancel in value and gradient.
+  at::Tensor member_key = programs.group_instance.index_select(0, programs.member_group) * keys + programs.members;
+  at::Tensor member_theta = flat.index_select(0, member_key);
+  at::Tensor group_shift = at::full({groups}, minus_inf, at::kDouble)
+                               .scatter_reduce(0, programs.member_group, member_theta.detach(), "amax");
+  at::Tensor group_sum = at::zeros({groups}, at::kDouble)
+                             .index_add(0, programs.member_group,
+                                        at::exp(member_theta - group_shift.index_select(0, programs.member_group)));
+  at::Tensor group_log_sum = at::log(group_sum) + group_shift;
+
+  // log E_j = logsumexp over j's groups of log(minimum) and, unless j was chosen, its residual.
+  at::Tensor group_term = at::log(group_noise) - group_log_sum;
+  at::Tensor chosen_key = programs.group_instance * keys + programs.chosen;
+  at::Tensor unchosen = programs.present.reshape(-1).clone().index_fill_(0, chosen_key, false);
+  at::Tensor own_term = (at::log(own_noise) - flat).masked_fill(~unchosen, minus_inf);
+  at::Tensor terms = at::cat({group_term.index_select(0, programs.member_group), own_term});
+  at::Tensor term_key = at::cat({member_key, at::arange(instances * keys, at::kLong)});
+  at::Tensor key_shift = at::full({instances * keys}, minus_inf, at::kDouble)
+                             .scatter_reduce(0, term_key, terms.detach(), "amax");
+  at::Tensor present = programs.present.reshape(-1);
+  key_shift = key_shift.masked_fill(~present, 0);
+  at::Tensor key_sum = at::zeros({instances * keys}, at::kDouble)
+                           .index_add(0, term_key, at::exp(terms - key_shift.index_select(0, term_key)));
+  // Absent keys have no terms: where() keeps log(0) out of the value and the gradient.
+  at::Tensor log_e = at::log(at::where(present, key_sum, at::ones_like(key_sum))) + key_shift;
+  return (-log_e).masked_fill(~present, minus_inf).reshape({instances, keys}).to(theta.scalar_type());
+}
+
+}  // namespace structgrad::ops

@@ -1,0 +1,96 @@
+#include "structgrad/structures/matching.h"
+
+#include "structgrad/ops/check.h"
+#include "structgrad/ops/sinkhorn.h"
+#include "structgrad/solvers/enumerate.h"
+#include "structgrad/solvers/recursive_algorithms.h"
+#include "structgrad/structures/graph.h"
+#include "structgrad/structures/recursive.h"
+
+namespace structgrad::matching {
+namespace {
+
+recursive::KeySpace key_space(int64_t n) {
+  recursive::KeySpace space;
+  space.event_dim = 2;
+  space.structure_shape = {n, n};
+  space.factory = [n] { return std::make_unique<solvers::MatchingRecursion>(n); };
+  space.infeasible = "matching: the greedy matching reached a row with no admissible column";
+  return space;
+}
+
+void check_theta(const char* function, const at::Tensor& theta) { graph::check_weights(function, theta, false); }
+
+}  // namespace
+
+at::Tensor map(const at::Tensor& theta) {
+  check_theta("matching.map", theta);
+  return recursive::run_on(theta, key_space(theta.size(-1)));
+}
+
+at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
+  check_theta("matching.sample", theta);
+  return recursive::trace(theta, key_space(theta.size(-1)), generator).structure;
+}
+
+at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
+  check_theta("matching.log_prob", theta);
+  const int64_t n = theta.size(-1);
+  TORCH_CHECK_VALUE(x.dim() >= 2 && x.size(-1) == n && x.size(-2) == n, "matching.log_prob: x must end in (", n, ", ",
+                    n, "), got ", check::shape_string(x.sizes()));
+  TORCH_CHECK_VALUE((x.sum(-1) == 1).all().item<bool>() && (x.sum(-2) == 1).all().item<bool>(),
+                    "matching.log_prob: x must be permutation matrices");
+  // Row i's entry i * n + column: (*, n).
+  at::Tensor parts = x.argmax(-1) + at::arange(n, x.options().dtype(at::kLong)) * n;
+  return recursive::unordered_log_prob("matching.log_prob", theta, parts, key_space(n));
+}
+
+at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
+  TORCH_CHECK_VALUE(n >= 1 && n <= 8, "matching.enumerate: n must be in [1, 8], got ", n);
+  auto perms = solvers::permutations(n);
+  at::Tensor out = at::zeros({int64_t(perms.size()), n, n}, options);
+  for (size_t p = 0; p < perms.size(); ++p)
+    for (int64_t i = 0; i < n; ++i) out[p][i][perms[p][i]] = 1;
+  return out;
+}
+
+Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
+  check_theta("matching.trace", theta);
+  return recursive::trace(theta, key_space(theta.size(-1)), generator);
+}
+
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
+  check_theta("matching.trace_log_prob", theta);
+  return recursive::trace_log_prob("matching.trace_log_prob", theta, trace, key_space(theta.size(-1)));
+}
+
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) {
+  check_theta("matching.conditional_gumbel", theta);
+  return recursive::conditional_gumbel("matching.conditional_gumbel", theta, trace, key_space(theta.size(-1)),
+                                       generator);
+}
+
+const Family& family() {
+  static const Family matching_family = [] {
+    Family f;
+    f.name = "matching";
+    f.event_dim = 2;
+    f.map = [](const at::Tensor& theta) { return map(theta); };
+    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
+    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
+    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
+    f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
+      check_only_regularizer("matching.relax", o.regularizer, "sinkhorn");
+      return ops::sinkhorn(perturbed / o.tau);
+    };
+    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
+    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
+    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
+      return conditional_gumbel(theta, t, g);
+    };
+    return f;
+  }();
+  return matching_family;
+}
+
+}  // namespace structgrad::matching

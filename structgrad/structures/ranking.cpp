@@ -1,0 +1,106 @@
+#include "structgrad/structures/ranking.h"
+
+#include "structgrad/ops/check.h"
+#include "structgrad/solvers/enumerate.h"
+#include "structgrad/solvers/recursive_algorithms.h"
+#include "structgrad/structures/recursive.h"
+
+namespace structgrad::ranking {
+namespace {
+
+void check_theta(const char* function, const at::Tensor& theta) {
+  check::logits(function, "theta", theta, 1);
+  check::finite(function, "theta", theta);
+}
+
+// The first m ranks of n items.
+recursive::KeySpace key_space(int64_t n, int64_t m) {
+  recursive::KeySpace space;
+  space.structure_shape = {n, n};
+  space.factory = [n, m] { return std::make_unique<solvers::SelectionRecursion>(n, m, true); };
+  return space;
+}
+
+// x[i, r] = 1 for item order[r]: (*, n) -> (*, n, n).
+at::Tensor rank_matrix(const at::Tensor& order, int64_t n, const at::TensorOptions& options) {
+  return at::one_hot(order, n).transpose(-1, -2).to(options.dtype());
+}
+
+}  // namespace
+
+at::Tensor map(const at::Tensor& theta) {
+  check_theta("ranking.map", theta);
+  return rank_matrix(theta.argsort(-1, /*descending=*/true), theta.size(-1), theta.options());
+}
+
+at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
+  check_theta("ranking.sample", theta);
+  return trace(theta, generator).structure;
+}
+
+at::Tensor order_log_prob(const at::Tensor& theta, const at::Tensor& order) {
+  check_theta("ranking.order_log_prob", theta);
+  const int64_t n = theta.size(-1);
+  TORCH_CHECK_VALUE(order.dim() == theta.dim() && order.size(-1) <= n, "ranking.order_log_prob: order must be (*batch, m) ",
+                    "with m <= n = ", n, ", got ", check::shape_string(order.sizes()));
+  return recursive::trace_log_prob("ranking.order_log_prob", theta, order, key_space(n, order.size(-1)));
+}
+
+at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
+  check_theta("ranking.log_prob", theta);
+  const int64_t n = theta.size(-1);
+  TORCH_CHECK_VALUE(x.dim() >= 2 && x.size(-1) == n && x.size(-2) == n, "ranking.log_prob: x must end in (", n, ", ",
+                    n, "), got ", check::shape_string(x.sizes()));
+  TORCH_CHECK_VALUE((x.sum(-1) == 1).all().item<bool>() && (x.sum(-2) == 1).all().item<bool>(),
+                    "ranking.log_prob: x must be rank matrices (one 1 in every row and column)");
+  at::Tensor order = x.argmax(-2);  // (*, *batch, n): the item at every rank
+  std::vector<int64_t> expanded(order.sizes().begin(), order.sizes().end());
+  return recursive::trace_log_prob("ranking.log_prob", theta.expand(expanded), order, key_space(n, n));
+}
+
+at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
+  TORCH_CHECK_VALUE(n >= 1 && n <= 8, "ranking.enumerate: n must be in [1, 8], got ", n);
+  auto orders = solvers::permutations(n);
+  at::Tensor order = at::empty({int64_t(orders.size()), n}, at::kLong);
+  for (size_t o = 0; o < orders.size(); ++o)
+    for (int64_t r = 0; r < n; ++r) order[o][r] = orders[o][r];
+  return rank_matrix(order, n, options);
+}
+
+Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
+  check_theta("ranking.trace", theta);
+  return recursive::trace(theta, key_space(theta.size(-1), theta.size(-1)), generator);
+}
+
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
+  check_theta("ranking.trace_log_prob", theta);
+  const int64_t n = theta.size(-1);
+  return recursive::trace_log_prob("ranking.trace_log_prob", theta, trace, key_space(n, n));
+}
+
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) {
+  check_theta("ranking.conditional_gumbel", theta);
+  const int64_t n = theta.size(-1);
+  return recursive::conditional_gumbel("ranking.conditional_gumbel", theta, trace, key_space(n, n), generator);
+}
+
+const Family& family() {
+  static const Family ranking_family = [] {
+    Family f;
+    f.name = "ranking";
+    f.event_dim = 1;
+    f.map = [](const at::Tensor& theta) { return map(theta); };
+    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
+    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
+    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
+    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
+    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
+    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
+      return conditional_gumbel(theta, t, g);
+    };
+    return f;
+  }();
+  return ranking_family;
+}
+
+}  // namespace structgrad::ranking

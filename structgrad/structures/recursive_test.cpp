@@ -1,0 +1,195 @@
+// The trace verbs of every recursive family against enumeration, chi-square tests and
+// rejection sampling; the score-function estimators against the exact gradient.
+#include "structgrad/structures/recursive.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "structgrad/estimators/check.h"
+#include "structgrad/solvers/cle_recursion.h"
+#include "structgrad/structures/arborescence.h"
+#include "structgrad/structures/binary_tree.h"
+#include "structgrad/structures/matching.h"
+#include "structgrad/structures/ranking.h"
+#include "structgrad/structures/spanning_tree.h"
+#include "structgrad/structures/topk.h"
+#include "structgrad/testing/testing.h"
+
+namespace structgrad {
+namespace {
+
+at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+at::Tensor scores(at::IntArrayRef sizes, uint64_t seed, double scale = 1.0) {
+  return at::randn(sizes, seeded(seed), at::kDouble) * scale;
+}
+
+at::Tensor symmetric(int64_t n, uint64_t seed) {
+  at::Tensor a = scores({n, n}, seed).triu(1);
+  return a + a.t();
+}
+
+// Families with a log_prob of X built from trace probabilities, each on a small theta.
+struct Case {
+  const char* name;
+  Family family;
+  at::Tensor theta;
+};
+
+std::vector<Case> cases() {
+  return {{"topk", topk::family(2), scores({5}, 1)},
+          {"ranking", ranking::family(), scores({4}, 2)},
+          {"matching", matching::family(), scores({3, 3}, 3)},
+          {"spanning_tree", spanning_tree::family(), symmetric(4, 4)},
+          {"binary_tree", binary_tree::family(), scores({4}, 5)}};
+}
+
+TEST(RecursiveFamilies, StructureProbabilitiesFromTracesSumToOne) {
+  for (auto& c : cases()) {
+    at::Tensor all = c.family.enumerate(c.theta);
+    at::Tensor p = c.family.log_prob(c.theta, all).exp();
+    EXPECT_NEAR(p.sum().item<double>(), 1.0, 1e-9) << c.name;
+  }
+}
+
+TEST(RecursiveFamilies, TraceSamplesFollowTheExactDistribution) {
+  const int64_t draws = 20000;
+  for (auto& c : cases()) {
+    at::Tensor all = c.family.enumerate(c.theta);  // (N, *structure)
+    at::Tensor p = c.family.log_prob(c.theta, all).exp();
+    std::vector<int64_t> repeated{draws};
+    repeated.insert(repeated.end(), c.theta.sizes().begin(), c.theta.sizes().end());
+    Trace t = c.family.trace(c.theta.expand(repeated), seeded(11));
+    // Which enumerated structure every draw is.
+    at::Tensor flat_all = all.reshape({all.size(0), -1}), flat_x = t.structure.reshape({draws, -1});
+    at::Tensor match = (flat_x.unsqueeze(1) == flat_all.unsqueeze(0)).all(-1);  // (draws, N)
+    ASSERT_TRUE((match.sum(-1) == 1).all().item<bool>()) << c.name << ": a sample is not a structure";
+    at::Tensor counts = match.sum(0);
+    const double statistic = testing::chi_square_statistic(counts, p);
+    EXPECT_LT(statistic, testing::chi_square_critical(all.size(0) - 1, 1e-3)) << c.name;
+    // The sample and the trace's structure are the same draw.
+    EXPECT_TRUE(at::equal(c.family.sample(c.theta.expand(repeated), seeded(11)), t.structure)) << c.name;
+  }
+}
+
+TEST(RecursiveFamilies, TraceLogProbHasTheGradientOfItsComposedForm) {
+  // Plackett-Luce: log P = sum_r theta_{o_r} - logsumexp(theta of the items ranked r and later).
+  at::Tensor theta = scores({3, 6}, 21, 4.0);
+  Trace t = ranking::trace(theta, seeded(22));
+  auto composed = [&](const at::Tensor& th) {
+    at::Tensor ordered = th.gather(-1, t.trace);
+    return (ordered - ordered.flip(-1).logcumsumexp(-1).flip(-1)).sum(-1);
+  };
+  EXPECT_TRUE(at::allclose(ranking::trace_log_prob(theta, t.trace), composed(theta), 1e-10, 1e-10));
+  EXPECT_LT(testing::gradcheck_error([&](const at::Tensor& th) { return ranking::trace_log_prob(th, t.trace); }, theta),
+            1e-6);
+  at::Tensor graph = symmetric(6, 23);
+  Trace tree = spanning_tree::trace(graph, seeded(24));
+  EXPECT_LT(testing::gradcheck_error(
+                [&](const at::Tensor& th) { return spanning_tree::trace_log_prob((th + th.t()) / 2, tree.trace); }, graph),
+            1e-6);
+}
+
+TEST(RecursiveFamilies, LogProbIsFiniteAtExtremeLogits) {
+  at::Tensor theta = scores({4, 8}, 31, 1e3);
+  Trace t = ranking::trace(theta, seeded(32));
+  at::Tensor th = theta.clone().requires_grad_();
+  at::Tensor lp = ranking::trace_log_prob(th, t.trace);
+  lp.sum().backward();
+  EXPECT_TRUE(lp.isfinite().all().item<bool>());
+  EXPECT_TRUE(th.grad().isfinite().all().item<bool>());
+  at::Tensor e = ranking::conditional_gumbel(theta, t.trace, seeded(33));
+  EXPECT_TRUE(e.isfinite().all().item<bool>());
+}
+
+TEST(RecursiveFamilies, ConditionalGumbelReproducesTheTrace) {
+  at::Tensor theta = scores({200, 7}, 41);
+  Trace t = ranking::trace(theta, seeded(42));
+  at::Tensor e = ranking::conditional_gumbel(theta, t.trace, seeded(43));
+  EXPECT_TRUE(at::equal(ranking::map(e), t.structure));
+  at::Tensor graph = symmetric(6, 44).expand({100, 6, 6});
+  Trace tree = spanning_tree::trace(graph, seeded(45));
+  EXPECT_TRUE(at::equal(spanning_tree::map(spanning_tree::conditional_gumbel(graph, tree.trace, seeded(46))),
+                        tree.structure));
+  // Chu-Liu-Edmonds' trace is the minimum arborescence under E: rerunning the recursion on the
+  // conditional perturbation must give the same trace.
+  at::Tensor directed = scores({100, 5, 5}, 47);
+  Trace arb = arborescence::trace(directed, 0, seeded(48));
+  at::Tensor again = arborescence::conditional_gumbel(directed, arb.trace, 0, seeded(49)).reshape({100, 25});
+  ops::TraceSample rerun = ops::recursive_trace(
+      again.masked_fill(~at::isfinite(again), 0), at::isfinite(again),
+      [] { return std::make_unique<solvers::ChuLiuEdmondsRecursion>(5, 0); }, c10::nullopt, "infeasible",
+      /*perturb=*/false);
+  EXPECT_TRUE(at::equal(rerun.trace, arb.trace));
+  EXPECT_TRUE(at::equal(rerun.structure.reshape({100, 5, 5}), arb.structure));
+}
+
+TEST(RecursiveFamilies, ConditionalGumbelMatchesRejectionSampling) {
+  // E | T for top-2 of 4 items: compare the conditional sampler's means with rejection sampling.
+  at::Tensor theta = scores({4}, 51);
+  const int64_t draws = 40000;
+  Trace all = topk::trace(theta.expand({draws, 4}), 2, seeded(52));
+  at::Tensor target = all.trace[0];
+  at::Tensor accepted = (all.trace == target).all(-1);
+  at::Tensor rejection = all.perturbed.index({accepted});
+  ASSERT_GT(rejection.size(0), 2000);
+  at::Tensor conditional = topk::conditional_gumbel(theta.expand({draws, 4}), target.expand({draws, 2}), 2, seeded(53));
+  EXPECT_TRUE(at::equal(topk::map(conditional, 2), all.structure[0].expand({draws, 4})));
+  at::Tensor difference = rejection.mean(0) - conditional.mean(0);
+  at::Tensor standard_error = (rejection.var(0) / rejection.size(0) + conditional.var(0) / draws).sqrt();
+  EXPECT_LT((difference / standard_error).abs().max().item<double>(), 4.0);
+  at::Tensor spread = rejection.std(0) - conditional.std(0);
+  EXPECT_LT(spread.abs().max().item<double>(), 0.05);
+}
+
+TEST(RecursiveFamilies, InvalidTracesAreRejected) {
+  at::Tensor theta = scores({2, 5}, 61);
+  at::Tensor repeated = at::tensor({1, 1, 2, 0, 3, 4}, at::kLong).view({2, 3});
+  EXPECT_THROW(topk::trace_log_prob(theta, repeated, 3), c10::ValueError);
+  at::Tensor short_trace = at::tensor({1, -1, 2, 0}, at::kLong).view({2, 2});
+  EXPECT_THROW(topk::trace_log_prob(theta, short_trace, 2), c10::ValueError);
+  at::Tensor inner_padding = at::tensor({-1, 1, 2, 0}, at::kLong).view({2, 2});
+  EXPECT_THROW(topk::trace_log_prob(theta, inner_padding, 2), c10::ValueError);
+  at::Tensor cycle = at::tensor({0 * 4 + 1, 1 * 4 + 2, 0 * 4 + 2}, at::kLong).view({1, 3});
+  EXPECT_THROW(spanning_tree::trace_log_prob(symmetric(4, 62).unsqueeze(0), cycle), c10::ValueError);
+}
+
+TEST(RecursiveEstimators, ScoreFunctionEstimatorsAreUnbiasedAndOrderedByVariance) {
+  estimators::Options options;
+  options.num_samples = 4;
+  options.relax.tau = 0.5;
+  for (auto& c : cases()) {
+    if (std::string(c.name) == "matching" || std::string(c.name) == "binary_tree") continue;  // run in pytest
+    at::Tensor a = scores(c.theta.sizes(), 71), b = scores(c.theta.sizes(), 72);
+    if (std::string(c.name) == "ranking") {
+      a = scores({4, 4}, 71);
+      b = scores({4, 4}, 72);
+    }
+    estimators::LossFn f = estimators::quadratic_loss(a, b);
+    std::map<std::string, double> variance;
+    for (const char* name : {"e_reinforce", "t_reinforce", "t_reinforce_plus", "relax"}) {
+      if (std::string(name) == "relax" && !c.family.relax_perturbed) continue;
+      auto report = estimators::check_estimator(name, c.family, c.theta, f, options, 6000, 81);
+      EXPECT_TRUE(report.passed) << c.name << " " << name << ": " << report.verdict;
+      variance[name] = report.variance;
+    }
+    // seed 002 Eq. 5: marginalizing E given T cannot raise the variance.
+    EXPECT_GT(variance["e_reinforce"], variance["t_reinforce"]) << c.name;
+  }
+}
+
+TEST(RecursiveEstimators, GumbelRaoIsFiniteAndBiased) {
+  at::Tensor theta = scores({5}, 91);
+  estimators::Options options;
+  options.relax.tau = 0.5;
+  options.num_conditional = 4;
+  auto report = estimators::check_estimator("gumbel_rao", topk::family(2), theta,
+                                            estimators::quadratic_loss(scores({5}, 92), scores({5}, 93)), options,
+                                            4000, 94);
+  EXPECT_TRUE(report.passed);
+  EXPECT_TRUE(report.mean.isfinite().all().item<bool>());
+}
+
+}  // namespace
+}  // namespace structgrad
