@@ -42,7 +42,8 @@ void add_estimator_options(CLI::App* command, Options& options) {
   command->add_option("--tau", options.relax.tau, "temperature of relaxed estimators");
   command->add_flag("--hard", options.relax.hard, "straight-through forward for relaxed estimators");
   command->add_option("--regularizer", options.relax.regularizer, "regularizer of relaxed estimators");
-  command->add_option("--num-samples", options.num_samples, "samples per instance (reinforce)");
+  command->add_option("--num-samples", options.num_samples, "samples per instance (score-function estimators)");
+  command->add_option("--num-conditional", options.num_conditional, "perturbations given the trace (gumbel_rao)");
 }
 
 int run_check(const std::string& estimator, const std::string& family_name,
@@ -51,8 +52,11 @@ int run_check(const std::string& estimator, const std::string& family_name,
   const structgrad::Family family = structgrad::family(family_name, family_options);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   at::Tensor theta = random_theta(family, {}, n, generator);
-  at::Tensor a = random_theta(family, {}, n, generator);
-  at::Tensor b = random_theta(family, {}, n, generator);
+  // The loss's coefficients have the structure's shape, which differs from theta's for rankings
+  // and binary trees.
+  const std::vector<int64_t> structure_shape = family.map(theta).sizes().vec();
+  at::Tensor a = at::randn(structure_shape, generator, at::kDouble);
+  at::Tensor b = at::randn(structure_shape, generator, at::kDouble);
   auto report = structgrad::estimators::check_estimator(
       estimator, family, theta, structgrad::estimators::quadratic_loss(a, b), options, draws, seed + 1);
   if (json) {

@@ -17,6 +17,8 @@ namespace est = structgrad::estimators;
 
 py::tuple as_tuple(const est::Estimate& e) { return py::make_tuple(e.surrogate, e.loss); }
 
+py::tuple trace_tuple(const structgrad::Trace& t) { return py::make_tuple(t.structure, t.trace, t.lengths, t.perturbed); }
+
 est::Options estimator_options(double tau, bool hard, const std::string& regularizer, int64_t num_samples) {
   est::Options options;
   options.relax.tau = tau;
@@ -37,10 +39,8 @@ void bind_categorical(py::module_& m) {
   sub.def("marginals", &cat::marginals, "theta"_a);
   sub.def("log_prob", &cat::log_prob, "theta"_a, "x"_a);
   sub.def("enumerate", [](int64_t n) { return cat::enumerate(n); }, "n"_a);
-  sub.def("trace", [](const at::Tensor& theta, GeneratorOpt generator) {
-        auto t = cat::trace(theta, generator);
-        return py::make_tuple(t.structure, t.trace, t.lengths);
-      }, "theta"_a, "generator"_a = py::none());
+  sub.def("trace", [](const at::Tensor& theta, GeneratorOpt generator) { return trace_tuple(cat::trace(theta, generator)); },
+          "theta"_a, "generator"_a = py::none());
   sub.def("trace_log_prob", &cat::trace_log_prob, "theta"_a, "trace"_a);
   sub.def("conditional_gumbel", &cat::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
 }
@@ -56,6 +56,49 @@ void bind_topk(py::module_& m) {
   sub.def("marginals", &topk::marginals, "theta"_a, "k"_a);
   sub.def("log_prob", &topk::log_prob, "theta"_a, "x"_a, "k"_a);
   sub.def("enumerate", [](int64_t n, int64_t k) { return topk::enumerate(n, k); }, "n"_a, "k"_a);
+  sub.def("relax_perturbed", &topk::relax_perturbed, "perturbed"_a, "k"_a, "tau"_a,
+          "regularizer"_a = "exponential_family");
+  sub.def("trace", [](const at::Tensor& theta, int64_t k, GeneratorOpt g) { return trace_tuple(topk::trace(theta, k, g)); },
+          "theta"_a, "k"_a, "generator"_a = py::none());
+  sub.def("trace_log_prob", &topk::trace_log_prob, "theta"_a, "trace"_a, "k"_a);
+  sub.def("conditional_gumbel", &topk::conditional_gumbel, "theta"_a, "trace"_a, "k"_a, "generator"_a = py::none());
+}
+
+// ranking, matching and binary_tree: the families that exist for their recursions.
+void bind_recursive_families(py::module_& m) {
+  namespace rank = structgrad::ranking;
+  auto ranks = m.def_submodule("ranking");
+  ranks.def("map", &rank::map, "theta"_a);
+  ranks.def("sample", &rank::sample, "theta"_a, "generator"_a = py::none());
+  ranks.def("log_prob", &rank::log_prob, "theta"_a, "x"_a);
+  ranks.def("order_log_prob", &rank::order_log_prob, "theta"_a, "order"_a);
+  ranks.def("enumerate", [](int64_t n) { return rank::enumerate(n); }, "n"_a);
+  ranks.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(rank::trace(theta, g)); },
+            "theta"_a, "generator"_a = py::none());
+  ranks.def("trace_log_prob", &rank::trace_log_prob, "theta"_a, "trace"_a);
+  ranks.def("conditional_gumbel", &rank::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+
+  namespace match = structgrad::matching;
+  auto matches = m.def_submodule("matching");
+  matches.def("map", &match::map, "theta"_a);
+  matches.def("sample", &match::sample, "theta"_a, "generator"_a = py::none());
+  matches.def("log_prob", &match::log_prob, "theta"_a, "x"_a);
+  matches.def("enumerate", [](int64_t n) { return match::enumerate(n); }, "n"_a);
+  matches.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(match::trace(theta, g)); },
+              "theta"_a, "generator"_a = py::none());
+  matches.def("trace_log_prob", &match::trace_log_prob, "theta"_a, "trace"_a);
+  matches.def("conditional_gumbel", &match::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+
+  namespace bt = structgrad::binary_tree;
+  auto trees = m.def_submodule("binary_tree");
+  trees.def("map", &bt::map, "theta"_a);
+  trees.def("sample", &bt::sample, "theta"_a, "generator"_a = py::none());
+  trees.def("log_prob", &bt::log_prob, "theta"_a, "x"_a);
+  trees.def("enumerate", [](int64_t n) { return bt::enumerate(n); }, "n"_a);
+  trees.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(bt::trace(theta, g)); },
+            "theta"_a, "generator"_a = py::none());
+  trees.def("trace_log_prob", &bt::trace_log_prob, "theta"_a, "trace"_a);
+  trees.def("conditional_gumbel", &bt::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
 }
 
 void bind_permutation(py::module_& m) {
@@ -87,6 +130,11 @@ void bind_graph_families(py::module_& m) {
   trees.def("log_partition", &tree::log_partition, "theta"_a);
   trees.def("marginals", &tree::marginals, "theta"_a);
   trees.def("enumerate", [](int64_t n) { return tree::enumerate(n); }, "n"_a);
+  trees.def("log_prob", &tree::log_prob, "theta"_a, "x"_a);
+  trees.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(tree::trace(theta, g)); },
+            "theta"_a, "generator"_a = py::none());
+  trees.def("trace_log_prob", &tree::trace_log_prob, "theta"_a, "trace"_a);
+  trees.def("conditional_gumbel", &tree::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
 
   namespace arb = structgrad::arborescence;
   auto arbs = m.def_submodule("arborescence");
@@ -96,6 +144,12 @@ void bind_graph_families(py::module_& m) {
   arbs.def("log_partition", &arb::log_partition, "theta"_a, "root"_a = 0);
   arbs.def("marginals", &arb::marginals, "theta"_a, "root"_a = 0);
   arbs.def("enumerate", [](int64_t n, int64_t root) { return arb::enumerate(n, root); }, "n"_a, "root"_a = 0);
+  arbs.def("trace", [](const at::Tensor& theta, int64_t root, GeneratorOpt g) {
+        return trace_tuple(arb::trace(theta, root, g));
+      }, "theta"_a, "root"_a = 0, "generator"_a = py::none());
+  arbs.def("trace_log_prob", &arb::trace_log_prob, "theta"_a, "trace"_a, "root"_a = 0);
+  arbs.def("conditional_gumbel", &arb::conditional_gumbel, "theta"_a, "trace"_a, "root"_a = 0,
+           "generator"_a = py::none());
 }
 
 void bind_estimators(py::module_& m) {
@@ -117,15 +171,53 @@ void bind_estimators(py::module_& m) {
                           int64_t num_samples, GeneratorOpt generator) {
         return as_tuple(est::reinforce(family(name, k, root), theta, f, num_samples, generator));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
+  // The score-function estimators of seed 002 share one signature.
+  using ScoreEstimator = est::Estimate (*)(const structgrad::Family&, const at::Tensor&, const est::LossFn&, int64_t,
+                                           GeneratorOpt);
+  for (auto [estimator_name, estimator] : {std::pair<const char*, ScoreEstimator>{"e_reinforce", &est::e_reinforce},
+                                           {"e_reinforce_plus", &est::e_reinforce_plus},
+                                           {"t_reinforce", &est::t_reinforce},
+                                           {"t_reinforce_plus", &est::t_reinforce_plus}}) {
+    sub.def(estimator_name, [estimator](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
+                                        const est::LossFn& f, int64_t num_samples, GeneratorOpt generator) {
+          est::Estimate e;
+          {
+            py::gil_scoped_release no_gil;  // the autograd engine runs; f takes the GIL back
+            e = estimator(family(name, k, root), theta, f, num_samples, generator);
+          }
+          return as_tuple(e);
+        }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
+  }
+  sub.def("relax", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+                      const c10::optional<est::ControlVariate>& c, double tau, const std::string& regularizer,
+                      int64_t num_samples, GeneratorOpt generator) {
+        structgrad::RelaxOptions options{tau, regularizer, false};
+        est::Estimate e;
+        {
+          py::gil_scoped_release no_gil;  // the estimator differentiates through f and c
+          e = est::relax(family(name, k, root), theta, f, c.value_or(est::ControlVariate()), options, num_samples,
+                         generator);
+        }
+        return as_tuple(e);
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "control_variate"_a, "tau"_a, "regularizer"_a,
+      "num_samples"_a, "generator"_a = py::none());
+  sub.def("gumbel_rao", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
+                           const est::LossFn& f, double tau, const std::string& regularizer, int64_t num_conditional,
+                           GeneratorOpt generator) {
+        structgrad::RelaxOptions options{tau, regularizer, false};
+        return as_tuple(est::gumbel_rao(family(name, k, root), theta, f, options, num_conditional, generator));
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "tau"_a, "regularizer"_a, "num_conditional"_a,
+      "generator"_a = py::none());
   sub.def("check", [](const std::string& estimator, const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
-                      const std::string& regularizer, int64_t num_samples, double alpha) {
+                      const std::string& regularizer, int64_t num_samples, int64_t num_conditional, double alpha) {
         est::CheckReport r;
         {
           // The check runs the autograd engine, which must not hold the GIL; f takes it back.
           py::gil_scoped_release no_gil;
-          r = est::check_estimator(estimator, family(name, k, root), theta, f,
-                                   estimator_options(tau, hard, regularizer, num_samples), draws, seed, alpha);
+          est::Options options = estimator_options(tau, hard, regularizer, num_samples);
+          options.num_conditional = num_conditional;
+          r = est::check_estimator(estimator, family(name, k, root), theta, f, options, draws, seed, alpha);
         }
         return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
                         "exact_gradient"_a = r.exact_gradient, "mean"_a = r.mean,
@@ -135,7 +227,7 @@ void bind_estimators(py::module_& m) {
                         "bias_detected"_a = r.bias_detected, "claims_unbiased"_a = r.claims_unbiased,
                         "passed"_a = r.passed, "verdict"_a = r.verdict);
       }, "estimator"_a, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
-      "regularizer"_a, "num_samples"_a, "alpha"_a);
+      "regularizer"_a, "num_samples"_a, "num_conditional"_a, "alpha"_a);
   sub.def("list", [] {
     py::list out;
     for (const auto& info : est::estimator_list())
@@ -245,6 +337,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("family_names", &structgrad::family_names);
   bind_categorical(m);
   bind_topk(m);
+  bind_recursive_families(m);
   bind_permutation(m);
   bind_graph_families(m);
   bind_estimators(m);

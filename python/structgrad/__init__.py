@@ -2,15 +2,17 @@
 
 Families (each with the same verbs: map, sample, relax, log_partition, marginals, enumerate,
 trace, trace_log_prob, conditional_gumbel where the family has them):
-    structgrad.categorical, structgrad.topk, structgrad.permutation, structgrad.spanning_tree,
-    structgrad.arborescence
-Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, check)
+    structgrad.categorical, structgrad.topk, structgrad.ranking, structgrad.permutation,
+    structgrad.matching, structgrad.spanning_tree, structgrad.arborescence, structgrad.binary_tree
+Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, e_reinforce,
+    e_reinforce_plus, t_reinforce, t_reinforce_plus, relax, gumbel_rao, check)
 Distributions: structgrad.distributions (ExpConcrete, Concrete, IGR, IGRStickBreaking, IGRPlanar)
 """
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C
-from . import arborescence, categorical, distributions, estimators, permutation, spanning_tree, topk
+from . import (arborescence, binary_tree, categorical, distributions, estimators, matching, permutation, ranking,
+               spanning_tree, topk)
 
 __version__ = "0.1.0"
 
@@ -20,5 +22,5 @@ def set_threads(threads: int) -> None:
     _C.set_threads(threads)
 
 
-__all__ = ["arborescence", "categorical", "distributions", "estimators", "permutation", "set_threads",
-           "spanning_tree", "topk"]
+__all__ = ["arborescence", "binary_tree", "categorical", "distributions", "estimators", "matching", "permutation",
+           "ranking", "set_threads", "spanning_tree", "topk"]

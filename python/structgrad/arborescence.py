@@ -9,6 +9,7 @@ from typing import Optional
 import torch
 
 from . import _C
+from ._family import Trace
 
 name = "arborescence"
 _impl = _C.arborescence
@@ -45,3 +46,22 @@ def marginals(theta: torch.Tensor, root: int = 0) -> torch.Tensor:
 def enumerate(n: int, root: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:  # noqa: A001
     """Every arborescence of the complete digraph on n <= 7 vertices: (n^(n-2), n, n)."""
     return _impl.enumerate(n, root).to(dtype)
+
+
+def trace(theta: torch.Tensor, root: int = 0, generator: Optional[torch.Generator] = None) -> Trace:
+    """Recursive Gumbel-Max with Chu-Liu-Edmonds (seed 002): E ~ Exp(exp(theta)) per edge; the
+    structure is the MINIMUM-sum arborescence under E, a different law from ``sample``'s maximum
+    under theta + G. The trace: every non-root node's cheapest in-edge (increasing node), then the
+    cheapest edge into each contracted cycle; keys i * n + j, padded with -1."""
+    return Trace(*_impl.trace(theta, root, generator))
+
+
+def trace_log_prob(theta: torch.Tensor, trace: torch.Tensor, root: int = 0) -> torch.Tensor:
+    """log P(trace), differentiable in theta: (*batch). Invalid traces raise ValueError."""
+    return _impl.trace_log_prob(theta, trace, root)
+
+
+def conditional_gumbel(theta: torch.Tensor, trace: torch.Tensor, root: int = 0,
+                       generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """theta + G = -log E given the trace, (*batch, n, n), -inf off the edges; reparameterized."""
+    return _impl.conditional_gumbel(theta, trace, root, generator)

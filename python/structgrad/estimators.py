@@ -51,6 +51,57 @@ def reinforce(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 8
     return _C.estimators.reinforce(_family_name(family), k, root, theta, f, num_samples, generator)
 
 
+def e_reinforce(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 1, k: int = -1, root: int = 0,
+                generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """E-REINFORCE (seed 002 Eq. 1): the score of the exponential perturbation E behind each
+    recursive Gumbel-Max sample, averaged over ``num_samples``. Unbiased; the highest variance."""
+    return _C.estimators.e_reinforce(_family_name(family), k, root, theta, f, num_samples, generator)
+
+
+def e_reinforce_plus(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 8, k: int = -1,
+                     root: int = 0, generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """E-REINFORCE with ``num_samples`` >= 2 samples and the leave-one-out baseline. Unbiased."""
+    return _C.estimators.e_reinforce_plus(_family_name(family), k, root, theta, f, num_samples, generator)
+
+
+def t_reinforce(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 1, k: int = -1, root: int = 0,
+                generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """T-REINFORCE (seed 002 Eq. 2): the score of the trace, averaged over ``num_samples``.
+    Unbiased, with variance at most E-REINFORCE's (Eq. 5)."""
+    return _C.estimators.t_reinforce(_family_name(family), k, root, theta, f, num_samples, generator)
+
+
+def t_reinforce_plus(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 8, k: int = -1,
+                     root: int = 0, generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """T-REINFORCE+ (seed 002 Eq. 7): ``num_samples`` >= 2 traces, leave-one-out baseline. Unbiased."""
+    return _C.estimators.t_reinforce_plus(_family_name(family), k, root, theta, f, num_samples, generator)
+
+
+def relax(family: Family, theta: torch.Tensor, f: Loss, control_variate: Optional[Callable] = None,
+          tau: float = 1.0, regularizer: str = "", num_samples: int = 1, k: int = -1, root: int = 0,
+          generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """RELAX (seed 002 Eq. 6): (f(x) - c(e~)) grad log P(T) - grad c(e~) + grad c(e), with e~ drawn
+    from E given the trace. Unbiased.
+
+    ``control_variate`` maps perturbations (S, *batch, *event) (theta + G) to (S, *batch). None:
+    the relaxed loss f(relax_perturbed(e, tau)) of the family's SST relaxation. Given (a module),
+    the surrogate also carries the variance objective sum ||g||^2, so ``surrogate.backward()`` gives
+    its parameters the gradient that lowers the estimator's variance.
+    """
+    return _C.estimators.relax(_family_name(family), k, root, theta, f, control_variate, tau, regularizer,
+                               num_samples, generator)
+
+
+def gumbel_rao(family: Family, theta: torch.Tensor, f: Loss, tau: float = 1.0, regularizer: str = "",
+               num_conditional: int = 8, k: int = -1, root: int = 0,
+               generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Gumbel-Rao (beyond the seeds): the exact sample forward; backward, the gradient of the SST
+    relaxation at theta + G (G held fixed) averaged over ``num_conditional`` draws of G given the
+    trace. The same expectation as ``relaxed(hard=True)`` (as biased), with less variance."""
+    return _C.estimators.gumbel_rao(_family_name(family), k, root, theta, f, tau, regularizer, num_conditional,
+                                    generator)
+
+
 def available():
     """Every estimator with whether it is unbiased and a one-line description."""
     return _C.estimators.list()
@@ -58,7 +109,7 @@ def available():
 
 def check(estimator: str, family: Family, theta: torch.Tensor, f: Loss, draws: int = 20000,
           seed: int = 0, tau: float = 1.0, hard: bool = False, regularizer: str = "",
-          num_samples: int = 8, alpha: float = 1e-3, k: int = -1, root: int = 0) -> dict:
+          num_samples: int = 8, num_conditional: int = 8, alpha: float = 1e-3, k: int = -1, root: int = 0) -> dict:
     """Compare ``draws`` independent draws of an estimator with the exact gradient by enumeration.
 
     theta is one instance (no batch dimension). Returns the exact gradient, the draws' mean,
@@ -66,4 +117,4 @@ def check(estimator: str, family: Family, theta: torch.Tensor, f: Loss, draws: i
     bias, a verdict and ``passed`` (False only when an unbiased estimator showed bias).
     """
     return _C.estimators.check(estimator, _family_name(family), k, root, theta, f, draws, seed, tau, hard,
-                               regularizer, num_samples, alpha)
+                               regularizer, num_samples, num_conditional, alpha)

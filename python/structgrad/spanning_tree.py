@@ -8,6 +8,7 @@ from typing import Optional
 import torch
 
 from . import _C
+from ._family import Trace
 
 name = "spanning_tree"
 _impl = _C.spanning_tree
@@ -43,3 +44,27 @@ def marginals(theta: torch.Tensor) -> torch.Tensor:
 def enumerate(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:  # noqa: A001
     """Every spanning tree of the complete graph on n <= 8 vertices: (n^(n-2), n, n)."""
     return _impl.enumerate(n).to(dtype)
+
+
+def log_prob(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """log P(sample == x): the sum over the (n-1)! orders in which Kruskal adds x's edges (n <= 9).
+    x: (*, *batch, n, n); returns (*, *batch)."""
+    return _impl.log_prob(theta, x)
+
+
+def trace(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> Trace:
+    """Recursive Gumbel-Max with Kruskal: the tree and its trace, the n - 1 edges in the order added
+    as keys i * n + j (i < j), (*batch, n - 1). The same law as ``sample``."""
+    return Trace(*_impl.trace(theta, generator))
+
+
+def trace_log_prob(theta: torch.Tensor, trace: torch.Tensor) -> torch.Tensor:
+    """log P(trace), differentiable in theta (upper triangle): (*batch). An edge that closes a cycle,
+    a repeated edge or a wrong length raises ValueError."""
+    return _impl.trace_log_prob(theta, trace)
+
+
+def conditional_gumbel(theta: torch.Tensor, trace: torch.Tensor,
+                       generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """theta + G given the trace, symmetric (*batch, n, n) with -inf on the diagonal; reparameterized."""
+    return _impl.conditional_gumbel(theta, trace, generator)

@@ -8,6 +8,7 @@ from typing import Optional
 import torch
 
 from . import _C
+from ._family import Trace
 
 name = "topk"
 _impl = _C.topk
@@ -53,3 +54,25 @@ def log_prob(theta: torch.Tensor, x: torch.Tensor, k: int) -> torch.Tensor:
 def enumerate(n: int, k: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:  # noqa: A001
     """Every k-subset of n items: (C(n, k), n)."""
     return _impl.enumerate(n, k).to(dtype)
+
+
+def relax_perturbed(perturbed: torch.Tensor, k: int, tau: float, regularizer: str = "exponential_family") -> torch.Tensor:
+    """``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``."""
+    return _impl.relax_perturbed(perturbed, k, tau, regularizer)
+
+
+def trace(theta: torch.Tensor, k: int, generator: Optional[torch.Generator] = None) -> Trace:
+    """Recursive Gumbel-Max (seed 002 Alg. 1): the sample and its trace, the k items in the order
+    drawn, (*batch, k). The same law as ``sample``."""
+    return Trace(*_impl.trace(theta, k, generator))
+
+
+def trace_log_prob(theta: torch.Tensor, trace: torch.Tensor, k: int) -> torch.Tensor:
+    """log P(trace), differentiable in theta: (*batch). Invalid traces raise ValueError."""
+    return _impl.trace_log_prob(theta, trace, k)
+
+
+def conditional_gumbel(theta: torch.Tensor, trace: torch.Tensor, k: int,
+                       generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """theta + G = -log E given the trace (seed 002 App. B), reparameterized: (*batch, n)."""
+    return _impl.conditional_gumbel(theta, trace, k, generator)

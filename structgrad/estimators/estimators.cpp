@@ -219,7 +219,13 @@ Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn&
           "trace, conditional perturbations and relaxation");
   Trace t = family.trace(theta.detach(), generator);
   at::Tensor traces = t.trace.unsqueeze(0).expand(with_samples(num_conditional, t.trace.sizes()));
-  at::Tensor perturbed = family.conditional_gumbel(repeat_samples(theta, num_conditional), traces, generator);
+  at::Tensor repeated = repeat_samples(theta, num_conditional);
+  at::Tensor perturbed = family.conditional_gumbel(repeated.detach(), traces, generator);
+  // theta + G with the conditional noise G held fixed: the straight-through Gumbel-softmax
+  // gradient, averaged over G given the trace (its expectation is unchanged, its variance lower).
+  at::Tensor keys = at::isfinite(perturbed);
+  at::Tensor noise = at::where(keys, perturbed - repeated.detach(), at::zeros_like(perturbed));
+  perturbed = at::where(keys, repeated + noise, perturbed);
   at::Tensor soft = family.relax_perturbed(perturbed, options).mean(0);
   at::Tensor x = (t.structure + (soft - soft.detach())).unsqueeze(0);
   at::Tensor losses = evaluate(estimator, family, theta, f, x);

@@ -76,8 +76,9 @@ Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, c
                const RelaxOptions& options, int64_t num_samples = 1, GeneratorOpt generator = c10::nullopt);
 
 // Gumbel-Rao (Paulus et al. 2021), beyond the seeds: the exact sample forward, and backward the
-// gradient of the SST relaxation averaged over num_conditional perturbations drawn given the
-// trace (Rao-Blackwellized straight-through). Biased, lower variance than `relaxed` with hard.
+// gradient of the SST relaxation at theta + G, G held fixed, averaged over num_conditional draws
+// of G given the trace (Rao-Blackwellized straight-through). The same expectation as `relaxed`
+// with hard (so as biased), less variance.
 Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn& f, const RelaxOptions& options,
                     int64_t num_conditional, GeneratorOpt generator = c10::nullopt);
 

@@ -24,6 +24,18 @@ void check_instances(const char* function, const at::Tensor& theta, const at::Te
 
 at::Tensor as_bytes(const at::Tensor& present) { return present.to(at::kByte).contiguous(); }
 
+// out[index[i]] = max of values[i] (-inf where no value lands); values are detached: the maxima
+// only shift logsumexps, which cancels in value and gradient.
+at::Tensor segment_max(const at::Tensor& values, const at::Tensor& index, int64_t size) {
+  at::Tensor v = values.detach().to(at::kDouble).contiguous(), i = index.contiguous();
+  at::Tensor out = at::full({size}, -std::numeric_limits<double>::infinity(), at::kDouble);
+  double* o = out.data_ptr<double>();
+  const double* x = v.data_ptr<double>();
+  const int64_t* k = i.data_ptr<int64_t>();
+  for (int64_t j = 0; j < v.numel(); ++j) o[k[j]] = std::max(o[k[j]], x[j]);
+  return out;
+}
+
 }  // namespace
 
 TraceSample recursive_trace(const at::Tensor& theta, const at::Tensor& present, const RecursionFactory& factory,
@@ -259,8 +271,7 @@ at::Tensor conditional_perturbation(const at::Tensor& theta, const TracePrograms
   // Every group's log sum of lambda. Shifts are detached: they cancel in value and gradient.
   at::Tensor member_key = programs.group_instance.index_select(0, programs.member_group) * keys + programs.members;
   at::Tensor member_theta = flat.index_select(0, member_key);
-  at::Tensor group_shift = at::full({groups}, minus_inf, at::kDouble)
-                               .scatter_reduce(0, programs.member_group, member_theta.detach(), "amax");
+  at::Tensor group_shift = segment_max(member_theta, programs.member_group, groups);
   at::Tensor group_sum = at::zeros({groups}, at::kDouble)
                              .index_add(0, programs.member_group,
                                         at::exp(member_theta - group_shift.index_select(0, programs.member_group)));
@@ -273,8 +284,7 @@ at::Tensor conditional_perturbation(const at::Tensor& theta, const TracePrograms
   at::Tensor own_term = (at::log(own_noise) - flat).masked_fill(~unchosen, minus_inf);
   at::Tensor terms = at::cat({group_term.index_select(0, programs.member_group), own_term});
   at::Tensor term_key = at::cat({member_key, at::arange(instances * keys, at::kLong)});
-  at::Tensor key_shift = at::full({instances * keys}, minus_inf, at::kDouble)
-                             .scatter_reduce(0, term_key, terms.detach(), "amax");
+  at::Tensor key_shift = segment_max(terms, term_key, instances * keys);
   at::Tensor present = programs.present.reshape(-1);
   key_shift = key_shift.masked_fill(~present, 0);
   at::Tensor key_sum = at::zeros({instances * keys}, at::kDouble)

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
 #include <map>
 
 #include "structgrad/estimators/check.h"
@@ -155,6 +157,45 @@ TEST(RecursiveFamilies, InvalidTracesAreRejected) {
   EXPECT_THROW(spanning_tree::trace_log_prob(symmetric(4, 62).unsqueeze(0), cycle), c10::ValueError);
 }
 
+// The score identity E[grad log P(T)] = 0, tested with Hotelling's T^2 of the mean score against
+// the chi-square law of its rank: a miscalibrated trace probability (the seed README's reference
+// Chu-Liu-Edmonds) fails it.
+TEST(RecursiveFamilies, TraceScoresHaveMeanZero) {
+  const int64_t draws = 20000;
+  struct Score {
+    const char* name;
+    std::function<Trace(const at::Tensor&)> trace;
+    std::function<at::Tensor(const at::Tensor&, const at::Tensor&)> log_prob;
+    at::Tensor theta;
+  };
+  std::vector<Score> all{
+      {"arborescence", [](const at::Tensor& t) { return arborescence::trace(t, 1, seeded(101)); },
+       [](const at::Tensor& t, const at::Tensor& tr) { return arborescence::trace_log_prob(t, tr, 1); },
+       scores({6, 6}, 102, 2.0)},
+      {"spanning_tree", [](const at::Tensor& t) { return spanning_tree::trace(t, seeded(103)); },
+       [](const at::Tensor& t, const at::Tensor& tr) { return spanning_tree::trace_log_prob(t, tr); },
+       symmetric(6, 104) * 2.0},
+      {"binary_tree", [](const at::Tensor& t) { return binary_tree::trace(t, seeded(105)); },
+       [](const at::Tensor& t, const at::Tensor& tr) { return binary_tree::trace_log_prob(t, tr); },
+       scores({7}, 106, 2.0)}};
+  for (auto& s : all) {
+    std::vector<int64_t> repeated{draws};
+    repeated.insert(repeated.end(), s.theta.sizes().begin(), s.theta.sizes().end());
+    at::Tensor theta = s.theta.expand(repeated).clone().requires_grad_();
+    Trace t = s.trace(theta.detach());
+    s.log_prob(theta, t.trace).sum().backward();
+    at::Tensor g = theta.grad().reshape({draws, -1});
+    at::Tensor centered = g - g.mean(0);
+    auto [values, vectors] = at::linalg_eigh(centered.t().mm(centered) / double(draws - 1));
+    at::Tensor kept = values > 1e-9 * values.max();  // the scores sum to zero within groups
+    at::Tensor projected = vectors.t().mv(g.mean(0)).masked_select(kept);
+    const double t_squared = (projected.pow(2) / (values.masked_select(kept) / double(draws))).sum().item<double>();
+    const int64_t rank = kept.sum().item<int64_t>();
+    EXPECT_LT(t_squared, testing::chi_square_critical(rank, 1e-3)) << s.name << " rank " << rank;
+    EXPECT_GT(t_squared, testing::chi_square_critical(rank, 1 - 1e-3)) << s.name << " rank " << rank;
+  }
+}
+
 TEST(RecursiveEstimators, ScoreFunctionEstimatorsAreUnbiasedAndOrderedByVariance) {
   estimators::Options options;
   options.num_samples = 4;
@@ -179,16 +220,19 @@ TEST(RecursiveEstimators, ScoreFunctionEstimatorsAreUnbiasedAndOrderedByVariance
   }
 }
 
-TEST(RecursiveEstimators, GumbelRaoIsFiniteAndBiased) {
+TEST(RecursiveEstimators, GumbelRaoHasTheStraightThroughMeanAndLessVariance) {
   at::Tensor theta = scores({5}, 91);
   estimators::Options options;
-  options.relax.tau = 0.5;
-  options.num_conditional = 4;
-  auto report = estimators::check_estimator("gumbel_rao", topk::family(2), theta,
-                                            estimators::quadratic_loss(scores({5}, 92), scores({5}, 93)), options,
-                                            4000, 94);
-  EXPECT_TRUE(report.passed);
-  EXPECT_TRUE(report.mean.isfinite().all().item<bool>());
+  options.relax.tau = 1.0;
+  options.relax.hard = true;
+  options.num_conditional = 8;
+  auto f = estimators::quadratic_loss(scores({5}, 92), scores({5}, 93));
+  auto rao = estimators::check_estimator("gumbel_rao", topk::family(2), theta, f, options, 8000, 94);
+  auto straight = estimators::check_estimator("relaxed", topk::family(2), theta, f, options, 8000, 95);
+  at::Tensor z = (rao.mean - straight.mean) / (rao.standard_error.pow(2) + straight.standard_error.pow(2)).sqrt();
+  EXPECT_LT(z.abs().max().item<double>(), 4.0);
+  EXPECT_LT(rao.variance, straight.variance);
+  EXPECT_TRUE(rao.bias_detected);
 }
 
 }  // namespace
