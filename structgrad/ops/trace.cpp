@@ -102,12 +102,15 @@ TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, 
   for (int64_t b = 0; b < instances; ++b)
     TORCH_CHECK_VALUE(errors[b].empty(), function, ": the trace of instance ", b, " is invalid: ", errors[b]);
 
+  const bool single_group = instances > 0 && programs[0].single_group;
   int64_t total_members = 0, total_groups = 0;
   for (const auto& p : programs) {
+    TORCH_CHECK(p.single_group == single_group, function, ": instances replayed in different layouts");
     total_members += int64_t(p.members.size());
     total_groups += p.num_groups();
   }
   TracePrograms out;
+  out.single_group = single_group;
   out.members = at::empty({total_members}, at::kLong);
   out.member_group = at::empty({total_members}, at::kLong);
   out.chosen = at::empty({total_groups}, at::kLong);
@@ -115,6 +118,7 @@ TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, 
   out.group_offsets = at::empty({total_groups + 1}, at::kLong);
   out.instance_groups = at::empty({instances + 1}, at::kLong);
   out.present = mask.to(at::kBool);
+  if (single_group) out.exit_level = at::empty({instances, keys}, at::kLong);
   int64_t* members = out.members.data_ptr<int64_t>();
   int64_t* member_group = out.member_group.data_ptr<int64_t>();
   int64_t* chosen = out.chosen.data_ptr<int64_t>();
@@ -125,10 +129,13 @@ TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, 
   for (int64_t b = 0; b < instances; ++b) {
     instance_groups[b] = g;
     const auto& p = programs[b];
+    if (single_group)
+      std::copy(p.exit_level.begin(), p.exit_level.end(), out.exit_level.data_ptr<int64_t>() + b * keys);
     for (int64_t local = 0; local < p.num_groups(); ++local, ++g) {
       group_offsets[g] = m;
       chosen[g] = p.chosen[local];
       group_instance[g] = b;
+      if (single_group) continue;
       for (int32_t i = p.offsets[local]; i < p.offsets[local + 1]; ++i, ++m) {
         members[m] = p.members[i];
         member_group[m] = g;
@@ -183,71 +190,156 @@ GroupSums group_sums(const double* theta, int64_t keys, const TracePrograms& p) 
   return sums;
 }
 
+// Single-group layout: group l of an instance holds the keys with exit level > l, so its log sum
+// is a suffix logsumexp over the levels of the per-exit-level sums.
+struct LevelSums {
+  std::vector<double> log_sum;  // (G) the log normalizer of every group
+};
+
+double logaddexp(double a, double b) {
+  if (a < b) std::swap(a, b);
+  return b == -std::numeric_limits<double>::infinity() ? a : a + std::log1p(std::exp(b - a));
+}
+
+LevelSums level_sums(const double* theta, int64_t keys, const TracePrograms& p) {
+  const int64_t instances = p.instance_groups.size(0) - 1;
+  const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
+  const int64_t* exit_level = p.exit_level.data_ptr<int64_t>();
+  LevelSums sums{std::vector<double>(p.chosen.size(0), 0)};
+  at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> top, total;
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t first = instance_groups[b], levels = instance_groups[b + 1] - first;
+      const double* row = theta + b * keys;
+      const int64_t* exits = exit_level + b * keys;
+      top.assign(levels + 1, -std::numeric_limits<double>::infinity());
+      total.assign(levels + 1, 0.0);
+      for (int64_t k = 0; k < keys; ++k)
+        if (exits[k] > 0) top[exits[k]] = std::max(top[exits[k]], row[k]);
+      for (int64_t k = 0; k < keys; ++k)
+        if (exits[k] > 0) total[exits[k]] += std::exp(row[k] - top[exits[k]]);
+      double suffix = -std::numeric_limits<double>::infinity();
+      for (int64_t l = levels - 1; l >= 0; --l) {
+        if (total[l + 1] > 0) suffix = logaddexp(suffix, std::log(total[l + 1]) + top[l + 1]);
+        sums.log_sum[first + l] = suffix;
+      }
+    }
+  });
+  return sums;
+}
+
+// d log P / d theta_k = (times k was chosen) - sum over k's groups of exp(theta_k - log_sum).
+// Single-group: the groups of k are 0 .. exit - 1, a prefix logsumexp of -log_sum.
+void single_group_gradient(const double* theta, int64_t keys, const TracePrograms& p, const LevelSums& sums,
+                           const double* upstream, double* grad) {
+  const int64_t instances = p.instance_groups.size(0) - 1;
+  const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
+  const int64_t* exit_level = p.exit_level.data_ptr<int64_t>();
+  const int64_t* chosen = p.chosen.data_ptr<int64_t>();
+  at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> prefix;
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t first = instance_groups[b], levels = instance_groups[b + 1] - first;
+      prefix.assign(levels + 1, -std::numeric_limits<double>::infinity());
+      for (int64_t l = 0; l < levels; ++l) prefix[l + 1] = logaddexp(prefix[l], -sums.log_sum[first + l]);
+      const double* row = theta + b * keys;
+      const int64_t* exits = exit_level + b * keys;
+      double* out = grad + b * keys;
+      for (int64_t k = 0; k < keys; ++k)
+        if (exits[k] > 0) out[k] = -std::exp(row[k] + prefix[exits[k]]);
+      for (int64_t g = first; g < first + levels; ++g) out[chosen[g]] += 1;
+      for (int64_t k = 0; k < keys; ++k) out[k] *= upstream[b];
+    }
+  });
+}
+
+void general_gradient(const double* theta, int64_t keys, const TracePrograms& p, const GroupSums& sums,
+                      const double* upstream, double* grad) {
+  const int64_t instances = p.instance_groups.size(0) - 1;
+  const int64_t* members = p.members.data_ptr<int64_t>();
+  const int64_t* offsets = p.group_offsets.data_ptr<int64_t>();
+  const int64_t* chosen = p.chosen.data_ptr<int64_t>();
+  const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
+  at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> inverse_sums(keys);
+    for (int64_t b = begin; b < end; ++b) {
+      const double* row = theta + b * keys;
+      double* out = grad + b * keys;
+      std::fill(inverse_sums.begin(), inverse_sums.end(), 0.0);
+      bool any_linear = false;
+      for (int64_t g = instance_groups[b]; g < instance_groups[b + 1]; ++g) {
+        out[chosen[g]] += 1;
+        if (sums.linear[g]) {
+          // softmax_k = exp(theta_k - shift) / total: accumulate 1 / total per key.
+          const double inverse = std::exp(sums.shift[b] - sums.log_sum[g]);
+          for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) inverse_sums[members[i]] += inverse;
+          any_linear = true;
+        } else {
+          for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) out[members[i]] -= std::exp(row[members[i]] - sums.log_sum[g]);
+        }
+      }
+      if (any_linear)
+        for (int64_t k = 0; k < keys; ++k)
+          if (inverse_sums[k] != 0) out[k] -= std::exp(row[k] - sums.shift[b]) * inverse_sums[k];
+      for (int64_t k = 0; k < keys; ++k) out[k] *= upstream[b];
+    }
+  });
+}
+
+// Which saved tensors a program needs, by layout.
+void save_programs(torch::autograd::AutogradContext* ctx, const at::Tensor& weights, const TracePrograms& p) {
+  ctx->save_for_backward({weights, p.single_group ? p.exit_level : p.members, p.chosen, p.group_offsets,
+                          p.instance_groups});
+  ctx->saved_data["single_group"] = p.single_group;
+}
+
+TracePrograms load_programs(torch::autograd::AutogradContext* ctx) {
+  auto saved = ctx->get_saved_variables();
+  TracePrograms p;
+  p.single_group = ctx->saved_data["single_group"].toBool();
+  (p.single_group ? p.exit_level : p.members) = saved[1];
+  p.chosen = saved[2];
+  p.group_offsets = saved[3];
+  p.instance_groups = saved[4];
+  return p;
+}
+
+std::vector<double> group_log_sums(const double* theta, int64_t keys, const TracePrograms& p) {
+  return p.single_group ? level_sums(theta, keys, p).log_sum : group_sums(theta, keys, p).log_sum;
+}
+
 class TraceLogProbFunction : public torch::autograd::Function<TraceLogProbFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta,
                             const TracePrograms& programs) {
     at::Tensor weights = theta.detach().to(at::kDouble).contiguous();
     const int64_t instances = weights.size(0), keys = weights.size(1);
-    GroupSums sums = group_sums(weights.data_ptr<double>(), keys, programs);
+    std::vector<double> log_sum = group_log_sums(weights.data_ptr<double>(), keys, programs);
     at::Tensor out = at::zeros({instances}, at::kDouble);
     const int64_t* chosen = programs.chosen.data_ptr<int64_t>();
     const int64_t* group_instance = programs.group_instance.data_ptr<int64_t>();
     for (int64_t g = 0; g < programs.chosen.size(0); ++g) {
       const int64_t b = group_instance[g];
-      out.data_ptr<double>()[b] += weights.data_ptr<double>()[b * keys + chosen[g]] - sums.log_sum[g];
+      out.data_ptr<double>()[b] += weights.data_ptr<double>()[b * keys + chosen[g]] - log_sum[g];
     }
-    ctx->save_for_backward({weights, programs.members, programs.chosen, programs.group_offsets,
-                            programs.instance_groups});
+    save_programs(ctx, weights, programs);
     ctx->saved_data["dtype"] = theta.scalar_type();
     return out.to(theta.scalar_type());
   }
 
-  // d log P / d theta_k = (times k was chosen) - sum over k's groups of softmax_group(theta)_k.
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
-    auto saved = ctx->get_saved_variables();
-    at::Tensor weights = saved[0];
-    TracePrograms p;
-    p.members = saved[1];
-    p.chosen = saved[2];
-    p.group_offsets = saved[3];
-    p.instance_groups = saved[4];
-    const int64_t instances = weights.size(0), keys = weights.size(1);
+    at::Tensor weights = ctx->get_saved_variables()[0];
+    TracePrograms p = load_programs(ctx);
+    const int64_t keys = weights.size(1);
     const double* theta = weights.data_ptr<double>();
-    GroupSums sums = group_sums(theta, keys, p);
     at::Tensor upstream = grads[0].to(at::kDouble).contiguous();
     at::Tensor grad = at::zeros_like(weights);
-    const int64_t* members = p.members.data_ptr<int64_t>();
-    const int64_t* offsets = p.group_offsets.data_ptr<int64_t>();
-    const int64_t* chosen = p.chosen.data_ptr<int64_t>();
-    const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
-    at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
-      std::vector<double> inverse_sums(keys);
-      for (int64_t b = begin; b < end; ++b) {
-        const double* row = theta + b * keys;
-        double* out = grad.data_ptr<double>() + b * keys;
-        std::fill(inverse_sums.begin(), inverse_sums.end(), 0.0);
-        bool any_linear = false;
-        for (int64_t g = instance_groups[b]; g < instance_groups[b + 1]; ++g) {
-          out[chosen[g]] += 1;
-          if (sums.linear[g]) {
-            // softmax_k = exp(theta_k - shift) / total: accumulate 1 / total per key.
-            const double inverse = std::exp(sums.shift[b] - sums.log_sum[g]);
-            for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) inverse_sums[members[i]] += inverse;
-            any_linear = true;
-          } else {
-            for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i)
-              out[members[i]] -= std::exp(row[members[i]] - sums.log_sum[g]);
-          }
-        }
-        if (any_linear)
-          for (int64_t k = 0; k < keys; ++k)
-            if (inverse_sums[k] != 0) out[k] -= std::exp(row[k] - sums.shift[b]) * inverse_sums[k];
-        const double scale = upstream.data_ptr<double>()[b];
-        for (int64_t k = 0; k < keys; ++k) out[k] *= scale;
-      }
-    });
+    if (p.single_group)
+      single_group_gradient(theta, keys, p, level_sums(theta, keys, p), upstream.data_ptr<double>(),
+                            grad.data_ptr<double>());
+    else
+      general_gradient(theta, keys, p, group_sums(theta, keys, p), upstream.data_ptr<double>(), grad.data_ptr<double>());
     return {grad.to(ctx->saved_data["dtype"].toScalarType()), at::Tensor()};
   }
 };
@@ -268,13 +360,24 @@ at::Tensor conditional_perturbation(const at::Tensor& theta, const TracePrograms
   at::Tensor flat = theta.to(at::kDouble).reshape(-1);
   const double minus_inf = -std::numeric_limits<double>::infinity();
 
+  // The member lists, which the single-group layout leaves implicit: key k of instance b is in
+  // its groups l < exit_level[b, k].
+  at::Tensor member_group = programs.member_group, members = programs.members;
+  if (programs.single_group) {
+    at::Tensor levels = programs.instance_groups.narrow(0, 1, instances) - programs.instance_groups.narrow(0, 0, instances);
+    at::Tensor level = at::arange(levels.numel() ? levels.max().item<int64_t>() : 0, at::kLong).view({1, -1, 1});
+    at::Tensor member = (programs.exit_level.unsqueeze(1) > level) & (level < levels.view({-1, 1, 1}));
+    at::Tensor where = member.nonzero();  // (M, 3): instance, level, key, in group order
+    member_group = programs.instance_groups.index_select(0, where.select(1, 0)) + where.select(1, 1);
+    members = where.select(1, 2).contiguous();
+  }
+
   // Every group's log sum of lambda. Shifts are detached: they cancel in value and gradient.
-  at::Tensor member_key = programs.group_instance.index_select(0, programs.member_group) * keys + programs.members;
+  at::Tensor member_key = programs.group_instance.index_select(0, member_group) * keys + members;
   at::Tensor member_theta = flat.index_select(0, member_key);
-  at::Tensor group_shift = segment_max(member_theta, programs.member_group, groups);
+  at::Tensor group_shift = segment_max(member_theta, member_group, groups);
   at::Tensor group_sum = at::zeros({groups}, at::kDouble)
-                             .index_add(0, programs.member_group,
-                                        at::exp(member_theta - group_shift.index_select(0, programs.member_group)));
+                             .index_add(0, member_group, at::exp(member_theta - group_shift.index_select(0, member_group)));
   at::Tensor group_log_sum = at::log(group_sum) + group_shift;
 
   // log E_j = logsumexp over j's groups of log(minimum) and, unless j was chosen, its residual.
@@ -282,7 +385,7 @@ at::Tensor conditional_perturbation(const at::Tensor& theta, const TracePrograms
   at::Tensor chosen_key = programs.group_instance * keys + programs.chosen;
   at::Tensor unchosen = programs.present.reshape(-1).clone().index_fill_(0, chosen_key, false);
   at::Tensor own_term = (at::log(own_noise) - flat).masked_fill(~unchosen, minus_inf);
-  at::Tensor terms = at::cat({group_term.index_select(0, programs.member_group), own_term});
+  at::Tensor terms = at::cat({group_term.index_select(0, member_group), own_term});
   at::Tensor term_key = at::cat({member_key, at::arange(instances * keys, at::kLong)});
   at::Tensor key_shift = segment_max(terms, term_key, instances * keys);
   at::Tensor present = programs.present.reshape(-1);

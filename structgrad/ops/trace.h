@@ -32,13 +32,16 @@ struct TraceSample {
 TraceSample recursive_trace(const at::Tensor& theta, const at::Tensor& present, const RecursionFactory& factory,
                             GeneratorOpt generator, const char* infeasible, bool perturb = true);
 
-// The replayed traces of a batch as tensors (see solvers::TraceProgram), theta-independent.
+// The replayed traces of a batch as tensors (see solvers::TraceProgram), theta-independent, in
+// the general layout (members listed) or the single-group one (exit levels).
 struct TracePrograms {
-  at::Tensor members;          // (M) int64 key of every group member, all instances
-  at::Tensor member_group;     // (M) int64 the member's group
+  bool single_group = false;
+  at::Tensor exit_level;       // single-group: (B, N) int64, key k is in the instance's groups [0, exit)
+  at::Tensor members;          // general: (M) int64 key of every group member, all instances
+  at::Tensor member_group;     // general: (M) int64 the member's group
   at::Tensor chosen;           // (G) int64 key chosen by every group
   at::Tensor group_instance;   // (G) int64 the group's instance
-  at::Tensor group_offsets;    // (G + 1) int64: group g is members[group_offsets[g], [g + 1])
+  at::Tensor group_offsets;    // general: (G + 1) int64: group g is members[group_offsets[g], [g + 1])
   at::Tensor instance_groups;  // (B + 1) int64: instance b has groups [instance_groups[b], [b + 1])
   at::Tensor present;          // (B, N) bool, as given to replay_traces
 };
@@ -49,8 +52,9 @@ TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, 
                             const RecursionFactory& factory, const char* function);
 
 // log P(T = trace) = sum over groups of theta[chosen] - logsumexp(theta[members]) (seed 002
-// Alg. 3): (B). Differentiable in theta with a hand-written O(M) backward; group sums run in
-// linear space on max-shifted weights and fall back to log space where they would underflow.
+// Alg. 3): (B). Differentiable in theta with a hand-written backward, O(M) in the general layout
+// (group sums in linear space on max-shifted weights, log space where they would underflow) and
+// O(N + L) in the single-group one (suffix logsumexps over the exit levels).
 at::Tensor trace_log_prob(const at::Tensor& theta, const TracePrograms& programs);
 
 // A sample of -log E given T = trace (seed 002 App. B): every group's minimum is an independent

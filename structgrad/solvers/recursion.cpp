@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace structgrad::solvers {
@@ -14,20 +15,22 @@ bool Recursion::active(int64_t) const {
   throw std::logic_error("Recursion::active: a single-group recursion must define active");
 }
 
+bool Recursion::removed_keys(std::vector<int64_t>&) const { return false; }
+
 namespace {
 
 // The groups of one level. Single-group recursions keep their active keys in a list that only
 // shrinks (K' is a subset of K), so each level filters the last one instead of scanning every key.
 class Levels {
  public:
-  Levels(Recursion& algorithm, const uint8_t* present) : algorithm_(algorithm) {
+  Levels(Recursion& algorithm, const uint8_t* present) : algorithm_(algorithm), keys_(algorithm.num_keys()) {
     if (!algorithm.single_group()) return;
-    for (int64_t j = 0; j < algorithm.num_keys(); ++j)
+    for (int64_t j = 0; j < keys_; ++j)
       if (present[j] && algorithm.active(j)) active_.push_back(j);
   }
 
   const Partition& next() {
-    if (++level_ > algorithm_.num_keys() + 1)
+    if (++level_ > keys_ + 1)
       throw std::logic_error("recursion: f_map did not shrink K (more levels than keys)");
     groups_.clear();
     if (!algorithm_.single_group()) {
@@ -43,44 +46,65 @@ class Levels {
 
  private:
   Recursion& algorithm_;
+  int64_t keys_;
   std::vector<int64_t> active_;
   Partition groups_;
   int64_t level_ = 0;
 };
 
-// A single-group nested recursion chooses, at every level, the best-scoring key still in K:
-// sort once, then scan.
+// A single-group nested recursion chooses, at every level, the best-scoring key still in K.
+// A heap pops keys in that order and stops when the recursion does, so it costs O(N) plus
+// O(log N) per key looked at (Kruskal looks at a fraction of the edges).
 RecursionRun run_sorted(Recursion& algorithm, const double* scores, const uint8_t* present) {
   RecursionRun result;
-  std::vector<int64_t> order;
-  for (int64_t j = 0; j < algorithm.num_keys(); ++j)
-    if (present[j] && algorithm.active(j)) order.push_back(j);
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  });
-  size_t position = 0;
+  using Entry = std::pair<double, int64_t>;
+  std::vector<Entry> heap;
+  const int64_t n = algorithm.num_keys();
+  for (int64_t j = 0; j < n; ++j)
+    if (present[j] && algorithm.active(j)) heap.emplace_back(scores[j], j);
+  // Best first: the larger score, ties to the smaller key.
+  auto later = [](const Entry& a, const Entry& b) { return a.first < b.first || (a.first == b.first && a.second > b.second); };
+  std::make_heap(heap.begin(), heap.end(), later);
   while (!algorithm.stop()) {
-    while (position < order.size() && !algorithm.active(order[position])) ++position;
-    if (position == order.size()) {
+    while (!heap.empty() && !algorithm.active(heap.front().second)) {
+      std::pop_heap(heap.begin(), heap.end(), later);
+      heap.pop_back();
+    }
+    if (heap.empty()) {
       result.status = RecursionRun::Status::kInfeasible;
       return result;
     }
-    const int64_t chosen = order[position++];
+    const int64_t chosen = heap.front().second;
+    std::pop_heap(heap.begin(), heap.end(), later);
+    heap.pop_back();
     result.trace.push_back(chosen);
     algorithm.map(&chosen, 1);
   }
   return result;
 }
 
-}  // namespace
 
-RecursionRun run(Recursion& algorithm, const double* scores, const uint8_t* present) {
-  algorithm.reset();
-  if (algorithm.single_group() && algorithm.nested()) return run_sorted(algorithm, scores, present);
+// The residuals E' of the general path, in one of two spaces. Linear: E itself, on scores shifted
+// so that the best is E = 1; exact subtraction, used while no E can overflow. Log: -log E, where
+// E'_j = E_j - E_T is s'_j = s_j - log(1 - exp(s_j - s_T)) (s_j <= s_T); finite at any spread.
+struct LinearResiduals {
+  static double from_score(double score, double best_score) { return std::exp(best_score - score); }
+  static bool better(double a, double b) { return a < b; }
+  static double reduce(double residual, double chosen) { return residual - chosen; }
+};
 
+struct LogResiduals {
+  static double from_score(double score, double) { return score; }
+  static bool better(double a, double b) { return a > b; }
+  static double reduce(double residual, double chosen) { return residual - std::log(-std::expm1(residual - chosen)); }
+};
+
+template <class Space>
+RecursionRun run_general(Recursion& algorithm, const double* scores, const uint8_t* present, double best_score) {
   RecursionRun result;
   const int64_t n = algorithm.num_keys();
-  std::vector<double> residual(scores, scores + n);  // -log E' of the current level
+  std::vector<double> residual(n);
+  for (int64_t j = 0; j < n; ++j) residual[j] = present[j] ? Space::from_score(scores[j], best_score) : 0.0;
   std::vector<uint8_t> zero(n, 0);
   std::vector<int64_t> argmins;
   Levels levels(algorithm, present);
@@ -98,7 +122,7 @@ RecursionRun run(Recursion& algorithm, const double* scores, const uint8_t* pres
           degenerate = true;
           break;
         }
-        if (best < 0 || residual[key] > residual[best]) best = key;
+        if (best < 0 || Space::better(residual[key], residual[best])) best = key;
       }
       if (best < 0) {
         result.status = RecursionRun::Status::kInfeasible;
@@ -109,11 +133,10 @@ RecursionRun run(Recursion& algorithm, const double* scores, const uint8_t* pres
       result.trace.push_back(best);
       zero[best] = 1;
       if (algorithm.nested()) continue;
-      // E'_j = E_j - E_best in -log space: s'_j = s_j - log(1 - exp(s_j - s_best)), s_j <= s_best.
-      const double top = residual[best];
+      const double chosen = residual[best];
       for (int64_t i = groups.offsets[g]; i < groups.offsets[g + 1]; ++i) {
         const int64_t key = groups.keys[i];
-        if (present[key] && key != best) residual[key] -= std::log(-std::expm1(residual[key] - top));
+        if (present[key] && key != best) residual[key] = Space::reduce(residual[key], chosen);
       }
     }
     algorithm.map(argmins.data(), int64_t(argmins.size()));
@@ -121,12 +144,100 @@ RecursionRun run(Recursion& algorithm, const double* scores, const uint8_t* pres
   return result;
 }
 
+}  // namespace
+
+RecursionRun run(Recursion& algorithm, const double* scores, const uint8_t* present) {
+  algorithm.reset();
+  if (algorithm.single_group() && algorithm.nested()) return run_sorted(algorithm, scores, present);
+  double best = -std::numeric_limits<double>::infinity(), worst = std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < algorithm.num_keys(); ++j)
+    if (present[j]) {
+      best = std::max(best, scores[j]);
+      worst = std::min(worst, scores[j]);
+    }
+  // exp(700) and the sums of such residuals stay below the largest double.
+  if (best - worst < 700) return run_general<LinearResiduals>(algorithm, scores, present, best);
+  return run_general<LogResiduals>(algorithm, scores, present, best);
+}
+
+namespace {
+
+std::string position_message(int64_t position, int64_t key) {
+  return "trace[" + std::to_string(position) + "] = " + std::to_string(key) +
+         " is not an admissible choice at that step of the recursion";
+}
+
+std::string too_short(int64_t length) {
+  return "the trace is too short: the recursion needs more than " + std::to_string(length) + " entries";
+}
+
+std::string too_long(int64_t position, int64_t length) {
+  return "the trace is too long: the recursion ends after " + std::to_string(position) + " entries, got " +
+         std::to_string(length);
+}
+
+const char* kNoAdmissibleKey = "a step of the recursion has no admissible key (the instance has no structure)";
+
+// Single-group layout: K shrinks, so a key leaves at the first level where it is inactive; the
+// recursion may say which keys leave, else every key of K is tested at every level.
+ReplayStatus replay_single_group(Recursion& algorithm, const int64_t* trace, int64_t length, const uint8_t* present,
+                                 TraceProgram& program) {
+  const int64_t n = algorithm.num_keys();
+  program.single_group = true;
+  program.exit_level.assign(n, 0);
+  std::vector<uint8_t> in_k(n, 0);
+  std::vector<int64_t> active, removed;
+  for (int64_t j = 0; j < n; ++j)
+    if (present[j] && algorithm.active(j)) {
+      in_k[j] = 1;
+      active.push_back(j);
+    }
+  int64_t remaining = int64_t(active.size());
+  bool tracked = false;  // removed_keys() answered at the last level
+  int32_t level = 0;
+  auto leave = [&](int64_t j) {
+    program.exit_level[j] = level;
+    in_k[j] = 0;
+    --remaining;
+  };
+  while (!algorithm.stop()) {
+    if (!tracked)
+      active.erase(std::remove_if(active.begin(), active.end(),
+                                  [&](int64_t j) {
+                                    if (!in_k[j]) return true;
+                                    if (algorithm.active(j)) return false;
+                                    leave(j);
+                                    return true;
+                                  }),
+                   active.end());
+    if (remaining == 0) return {false, kNoAdmissibleKey};
+    if (level >= length) return {false, too_short(length)};
+    const int64_t chosen = trace[level];
+    if (chosen < 0 || chosen >= n || !in_k[chosen] || !algorithm.active(chosen))
+      return {false, position_message(level, chosen)};
+    program.chosen.push_back(int32_t(chosen));
+    ++level;
+    algorithm.map(&chosen, 1);
+    removed.clear();
+    tracked = algorithm.removed_keys(removed);
+    for (int64_t j : removed)
+      if (in_k[j]) leave(j);
+  }
+  for (int64_t j = 0; j < n; ++j)
+    if (in_k[j]) program.exit_level[j] = level;
+  if (level != length) return {false, too_long(level, length)};
+  return {};
+}
+
+}  // namespace
+
 ReplayStatus replay(Recursion& algorithm, const int64_t* trace, int64_t length, const uint8_t* present,
                     TraceProgram& program) {
   const int64_t n = algorithm.num_keys();
   program = TraceProgram{};
   program.num_keys = n;
   algorithm.reset();
+  if (algorithm.single_group()) return replay_single_group(algorithm, trace, length, present, program);
   std::vector<uint8_t> zero(n, 0);
   std::vector<int64_t> argmins;
   int64_t position = 0;
@@ -149,14 +260,11 @@ ReplayStatus replay(Recursion& algorithm, const int64_t* trace, int64_t length, 
         argmins.push_back(forced);
         continue;
       }
-      if (program.members.size() == start)
-        return fail("a step of the recursion has no admissible key (the instance has no structure)");
-      if (position >= length)
-        return fail("the trace is too short: the recursion needs more than " + std::to_string(length) + " entries");
+      if (program.members.size() == start) return fail(kNoAdmissibleKey);
+      if (position >= length) return fail(too_short(length));
       const int64_t chosen = trace[position];
       if (std::find(program.members.begin() + start, program.members.end(), chosen) == program.members.end())
-        return fail("trace[" + std::to_string(position) + "] = " + std::to_string(chosen) +
-                    " is not an admissible choice at that step of the recursion");
+        return fail(position_message(position, chosen));
       program.offsets.push_back(int32_t(program.members.size()));
       program.chosen.push_back(int32_t(chosen));
       zero[chosen] = 1;
@@ -165,9 +273,7 @@ ReplayStatus replay(Recursion& algorithm, const int64_t* trace, int64_t length, 
     }
     algorithm.map(argmins.data(), int64_t(argmins.size()));
   }
-  if (position != length)
-    return fail("the trace is too long: the recursion ends after " + std::to_string(position) + " entries, got " +
-                std::to_string(length));
+  if (position != length) return fail(too_long(position, length));
   return {};
 }
 

@@ -24,8 +24,9 @@
 // zero-residual keys in one group.
 //
 // Complexity: run and replay cost one pass over every level's groups, plus the algorithm's own
-// work. Single-group algorithms (`single_group()`) have K = their active keys, and when also
-// `nested()` the sampler sorts the perturbation once and scans it: O(N log N).
+// work. Single-group algorithms (`single_group()`) have K = their active keys and must remove the
+// chosen key from K; when also `nested()` the sampler sorts the perturbation once and scans it,
+// O(N log N), and replay only tests active() over K, writing no member lists.
 //
 // Usage:
 //   solvers::SelectionRecursion topk(n, k, /*ordered=*/false);
@@ -81,6 +82,10 @@ class Recursion {
   // True when f_split always returns the single group K, with key j in K iff active(j).
   virtual bool single_group() const { return false; }
   virtual bool active(int64_t key) const;
+  // Optional for single-group recursions: appends the keys that the last map() removed from K
+  // (absent keys may be among them) and returns true. The default returns false, and replay then
+  // tests active() on every key of K at every level.
+  virtual bool removed_keys(std::vector<int64_t>& removed) const;
   // True when every group is a subset of one group of the level before, so the argmins depend
   // only on the order of E within groups and the residual update E' = E - E_T can be skipped.
   virtual bool nested() const { return false; }
@@ -101,13 +106,32 @@ RecursionRun run(Recursion& algorithm, const double* scores, const uint8_t* pres
 // What a trace's log-probability and E | T depend on: the non-degenerate groups (present keys
 // only) and the key each one chose. Independent of theta, so one replay serves the forward,
 // the backward and conditional sampling.
+//
+// Two layouts. In general the groups' members are listed. A single-group recursion's groups are
+// nested (group l holds every key still in K at level l), so instead each key records its
+// `exit_level`: it belongs to groups 0 .. exit_level - 1 (0: it never takes part). That is O(N)
+// memory, and it lets the torch layer compute every group's normalizer by suffix sums in
+// O(N + L) instead of O(sum of group sizes).
 struct TraceProgram {
-  std::vector<int32_t> members;  // group g is members[offsets[g], offsets[g + 1])
+  bool single_group = false;
+  std::vector<int32_t> members;  // general layout: group g is members[offsets[g], offsets[g + 1])
   std::vector<int32_t> offsets{0};
-  std::vector<int32_t> chosen;  // one per group: the trace entry
+  std::vector<int32_t> exit_level;  // single-group layout, one per key
+  std::vector<int32_t> chosen;      // one per group: the trace entry
   int64_t num_keys = 0;
 
   int64_t num_groups() const { return int64_t(chosen.size()); }
+
+  // Calls visit(key) for every member of group g, in either layout.
+  template <class Visit>
+  void for_each_member(int64_t g, Visit visit) const {
+    if (!single_group) {
+      for (int32_t i = offsets[g]; i < offsets[g + 1]; ++i) visit(int64_t(members[i]));
+      return;
+    }
+    for (int64_t key = 0; key < num_keys; ++key)
+      if (exit_level[key] > g) visit(key);
+  }
 };
 
 struct ReplayStatus {

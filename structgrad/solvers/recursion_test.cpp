@@ -37,6 +37,25 @@ class General : public Algorithm {
   bool nested() const override { return false; }
 };
 
+// Forces replay to test active() on every key instead of asking which keys left.
+template <class Algorithm>
+class Untracked : public Algorithm {
+ public:
+  using Algorithm::Algorithm;
+  bool removed_keys(std::vector<int64_t>&) const override { return false; }
+};
+
+template <class Algorithm, class... Args>
+void expect_same_exit_levels(const std::vector<int64_t>& trace, const std::vector<uint8_t>& present, Args... args) {
+  Algorithm tracked(args...);
+  Untracked<Algorithm> untracked(args...);
+  TraceProgram a, b;
+  ASSERT_TRUE(replay(tracked, trace.data(), int64_t(trace.size()), present.data(), a).ok);
+  ASSERT_TRUE(replay(untracked, trace.data(), int64_t(trace.size()), present.data(), b).ok);
+  EXPECT_EQ(a.exit_level, b.exit_level);
+  EXPECT_EQ(a.chosen, b.chosen);
+}
+
 TEST(Recursion, SelectionTakesTheBestKeysInOrder) {
   std::mt19937_64 rng(1);
   const int64_t n = 9, k = 4;
@@ -55,6 +74,26 @@ TEST(Recursion, SelectionTakesTheBestKeysInOrder) {
 
     General<SelectionRecursion> general(n, k, false);
     EXPECT_EQ(run(general, s.data(), present.data()).trace, run_result.trace);
+    expect_same_exit_levels<SelectionRecursion>(run_result.trace, present, n, k, false);
+  }
+}
+
+TEST(Recursion, GeneralPathAgreesInLinearAndLogSpace) {
+  // A score spread beyond 700 switches the residuals to log space; both must give the sorted
+  // path's trace.
+  std::mt19937_64 rng(4);
+  const int64_t n = 8;
+  std::vector<uint8_t> present(n * n, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j) present[i * n + j] = 1;
+  for (double scale : {1.0, 1e3}) {
+    for (int trial = 0; trial < 20; ++trial) {
+      auto s = random_scores(n * n, rng);
+      for (double& v : s) v *= scale;
+      KruskalRecursion sorted(n);
+      General<KruskalRecursion> general(n);
+      EXPECT_EQ(run(general, s.data(), present.data()).trace, run(sorted, s.data(), present.data()).trace) << scale;
+    }
   }
 }
 
@@ -66,7 +105,9 @@ TEST(Recursion, ReplayGivesTheGroupsOfEveryLevel) {
   TraceProgram p;
   ASSERT_TRUE(replay(topk, trace.data(), 3, present.data(), p).ok);
   EXPECT_EQ(p.chosen, (std::vector<int32_t>{3, 0, 4}));
-  EXPECT_EQ(p.offsets, (std::vector<int32_t>{0, 4, 7, 9}));  // groups of 4, 3, 2 present keys
+  // Groups of 4, 3 and 2 present keys: key 3 leaves after group 0, key 0 after 1, keys 1, 4 after 2.
+  EXPECT_TRUE(p.single_group);
+  EXPECT_EQ(p.exit_level, (std::vector<int32_t>{2, 3, 0, 1, 3}));
   // Plackett-Luce: probabilities of the three draws without replacement.
   std::vector<double> theta{0.1, -0.3, 0.0, 1.2, 0.5};
   const double e0 = std::exp(0.1), e1 = std::exp(-0.3), e3 = std::exp(1.2), e4 = std::exp(0.5);
@@ -113,6 +154,7 @@ TEST(Recursion, KruskalMatchesTheSpanningTreeSolver) {
 
     General<KruskalRecursion> general(n);
     EXPECT_EQ(run(general, s.data(), present.data()).trace, r.trace);
+    expect_same_exit_levels<KruskalRecursion>(r.trace, present, n);
     TraceProgram p;
     EXPECT_TRUE(replay(kruskal, r.trace.data(), int64_t(r.trace.size()), present.data(), p).ok);
     // Any order of a tree's edges is a valid Kruskal trace.
@@ -156,6 +198,7 @@ TEST(Recursion, MatchingIsGreedy) {
     }
     General<MatchingRecursion> general(n);
     EXPECT_EQ(run(general, s.data(), present.data()).trace, r.trace);
+    expect_same_exit_levels<MatchingRecursion>(r.trace, present, n);
   }
 }
 

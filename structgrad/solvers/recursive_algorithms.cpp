@@ -1,5 +1,6 @@
 #include "structgrad/solvers/recursive_algorithms.h"
 
+#include <algorithm>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,11 @@ void SelectionRecursion::map(const int64_t* argmins, int64_t) {
   order_.push_back(argmins[0]);
 }
 
+bool SelectionRecursion::removed_keys(std::vector<int64_t>& removed) const {
+  removed.push_back(order_.back());
+  return true;
+}
+
 void SelectionRecursion::combine(double* structure) const {
   for (size_t r = 0; r < order_.size(); ++r) structure[ordered_ ? order_[r] * n_ + int64_t(r) : order_[r]] = 1;
 }
@@ -46,6 +52,14 @@ void MatchingRecursion::map(const int64_t* argmins, int64_t) {
   entries_.push_back(argmins[0]);
 }
 
+bool MatchingRecursion::removed_keys(std::vector<int64_t>& removed) const {
+  const int64_t row = entries_.back() / n_, column = entries_.back() % n_;
+  for (int64_t j = 0; j < n_; ++j) removed.push_back(row * n_ + j);
+  for (int64_t i = 0; i < n_; ++i)
+    if (i != row) removed.push_back(i * n_ + column);
+  return true;
+}
+
 void MatchingRecursion::combine(double* structure) const {
   for (int64_t e : entries_) structure[e] = 1;
 }
@@ -56,6 +70,8 @@ void KruskalRecursion::reset() {
   parent_.resize(n_);
   std::iota(parent_.begin(), parent_.end(), 0);
   rank_.assign(n_, 0);
+  members_.assign(n_, {});
+  for (int64_t v = 0; v < n_; ++v) members_[v] = {v};
   edges_.clear();
 }
 
@@ -74,7 +90,16 @@ void KruskalRecursion::map(const int64_t* argmins, int64_t) {
   if (rank_[a] < rank_[b]) std::swap(a, b);
   parent_[b] = a;
   if (rank_[a] == rank_[b]) ++rank_[a];
+  joined_a_ = members_[a];
+  joined_b_ = std::move(members_[b]);
+  members_[a].insert(members_[a].end(), joined_b_.begin(), joined_b_.end());
   edges_.push_back(argmins[0]);
+}
+
+bool KruskalRecursion::removed_keys(std::vector<int64_t>& removed) const {
+  for (int64_t u : joined_a_)
+    for (int64_t v : joined_b_) removed.push_back(std::min(u, v) * n_ + std::max(u, v));
+  return true;
 }
 
 void KruskalRecursion::combine(double* structure) const {

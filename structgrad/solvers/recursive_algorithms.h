@@ -35,6 +35,7 @@ class SelectionRecursion : public Recursion {
   void combine(double* structure) const override;
   bool single_group() const override { return true; }
   bool active(int64_t key) const override { return !taken_[key]; }
+  bool removed_keys(std::vector<int64_t>& removed) const override;
   bool nested() const override { return true; }
 
  private:
@@ -55,6 +56,8 @@ class MatchingRecursion : public Recursion {
   void combine(double* structure) const override;
   bool single_group() const override { return true; }
   bool active(int64_t key) const override { return !row_used_[key / n_] && !column_used_[key % n_]; }
+  // The chosen entry's row and column.
+  bool removed_keys(std::vector<int64_t>& removed) const override;
   bool nested() const override { return true; }
 
  private:
@@ -75,6 +78,8 @@ class KruskalRecursion : public Recursion {
   bool single_group() const override { return true; }
   // Only the upper triangle holds keys; an edge is in K while it joins two components.
   bool active(int64_t key) const override;
+  // The edges between the two components the last edge joined: O(n^2) over the whole recursion.
+  bool removed_keys(std::vector<int64_t>& removed) const override;
   bool nested() const override { return true; }
 
  private:
@@ -82,6 +87,8 @@ class KruskalRecursion : public Recursion {
   int64_t n_;
   mutable std::vector<int64_t> parent_;  // union-find; find() compresses paths
   std::vector<int64_t> rank_;
+  std::vector<std::vector<int64_t>> members_;  // the vertices of every component, by its root
+  std::vector<int64_t> joined_a_, joined_b_;   // the last merge's two components
   std::vector<int64_t> edges_;
 };
 

@@ -18,9 +18,9 @@ inline double program_log_prob(const solvers::TraceProgram& p, const std::vector
   double total = 0;
   for (int64_t g = 0; g < p.num_groups(); ++g) {
     double top = -INFINITY;
-    for (int32_t i = p.offsets[g]; i < p.offsets[g + 1]; ++i) top = std::max(top, theta[p.members[i]]);
+    p.for_each_member(g, [&](int64_t key) { top = std::max(top, theta[key]); });
     double sum = 0;
-    for (int32_t i = p.offsets[g]; i < p.offsets[g + 1]; ++i) sum += std::exp(theta[p.members[i]] - top);
+    p.for_each_member(g, [&](int64_t key) { sum += std::exp(theta[key] - top); });
     total += theta[p.chosen[g]] - top - std::log(sum);
   }
   return total;
