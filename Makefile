@@ -24,6 +24,7 @@ demo: deps build
 bench: build
 	$(BUILD)/structgrad_bench
 	PYTHONPATH=python $(PYTHON) bench/compare.py
+	PYTHONPATH=python $(PYTHON) bench/recursive_compare.py
 
 clean:
 	rm -rf $(BUILD) python/structgrad/_C*.so
