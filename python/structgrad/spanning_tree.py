@@ -8,7 +8,7 @@ from typing import Optional
 import torch
 
 from . import _C
-from ._family import Trace
+from ._family import trace_verbs
 
 name = "spanning_tree"
 _impl = _C.spanning_tree
@@ -52,19 +52,8 @@ def log_prob(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return _impl.log_prob(theta, x)
 
 
-def trace(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> Trace:
-    """Recursive Gumbel-Max with Kruskal: the tree and its trace, the n - 1 edges in the order added
-    as keys i * n + j (i < j), (*batch, n - 1). The same law as ``sample``."""
-    return Trace(*_impl.trace(theta, generator))
-
-
-def trace_log_prob(theta: torch.Tensor, trace: torch.Tensor) -> torch.Tensor:
-    """log P(trace), differentiable in theta (upper triangle): (*batch). An edge that closes a cycle,
-    a repeated edge or a wrong length raises ValueError."""
-    return _impl.trace_log_prob(theta, trace)
-
-
-def conditional_gumbel(theta: torch.Tensor, trace: torch.Tensor,
-                       generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """theta + G given the trace, symmetric (*batch, n, n) with -inf on the diagonal; reparameterized."""
-    return _impl.conditional_gumbel(theta, trace, generator)
+trace, trace_log_prob, conditional_gumbel = trace_verbs(
+    _impl,
+    trace_doc="Recursive Gumbel-Max with Kruskal: the tree and its trace, the n - 1 edges in the order added as "
+              "keys i * n + j (i < j), (*batch, n - 1). The same law as ``sample``.",
+    conditional_doc="theta + G given the trace, symmetric (*batch, n, n) with -inf on the diagonal; reparameterized.")

@@ -88,22 +88,23 @@ recursive::KeySpace key_space(int64_t n, int64_t root) {
   return space;
 }
 
+recursive::TraceVerbs verbs(int64_t root) {
+  return {"arborescence", [root](const char* function, const at::Tensor& theta) { check_input(function, theta, root); },
+          [root](const at::Tensor& theta) { return key_space(theta.size(-1), root); }};
+}
+
 }  // namespace
 
 Trace trace(const at::Tensor& theta, int64_t root, GeneratorOpt generator) {
-  check_input("arborescence.trace", theta, root);
-  return recursive::trace(theta, key_space(theta.size(-1), root), generator);
+  return verbs(root).trace(theta, generator);
 }
 
 at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace, int64_t root) {
-  check_input("arborescence.trace_log_prob", theta, root);
-  return recursive::trace_log_prob("arborescence.trace_log_prob", theta, trace, key_space(theta.size(-1), root));
+  return verbs(root).trace_log_prob(theta, trace);
 }
 
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, int64_t root, GeneratorOpt generator) {
-  check_input("arborescence.conditional_gumbel", theta, root);
-  return recursive::conditional_gumbel("arborescence.conditional_gumbel", theta, trace,
-                                       key_space(theta.size(-1), root), generator);
+  return verbs(root).conditional_gumbel(theta, trace, generator);
 }
 
 Family family(int64_t root) {
@@ -122,11 +123,7 @@ Family family(int64_t root) {
     check_only_regularizer("arborescence.relax", o.regularizer, "exponential_family");
     return ops::matrix_tree_marginals(perturbed / o.tau, /*directed=*/true, root);
   };
-  f.trace = [root](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, root, g); };
-  f.trace_log_prob = [root](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t, root); };
-  f.conditional_gumbel = [root](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
-    return conditional_gumbel(theta, t, root, g);
-  };
+  verbs(root).install(f);
   return f;
 }
 

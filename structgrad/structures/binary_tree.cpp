@@ -21,6 +21,10 @@ recursive::KeySpace key_space(int64_t n) {
   return space;
 }
 
+recursive::TraceVerbs verbs() {
+  return {"binary_tree", check_theta, [](const at::Tensor& theta) { return key_space(theta.size(-1)); }};
+}
+
 // The trace of each tree (*, n, n) -> (*, n): the segments' roots in the recursion's order.
 at::Tensor trace_of(const at::Tensor& x) {
   const int64_t n = x.size(-1);
@@ -104,20 +108,14 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
   return out;
 }
 
-Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
-  check_theta("binary_tree.trace", theta);
-  return recursive::trace(theta, key_space(theta.size(-1)), generator);
-}
+Trace trace(const at::Tensor& theta, GeneratorOpt generator) { return verbs().trace(theta, generator); }
 
 at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
-  check_theta("binary_tree.trace_log_prob", theta);
-  return recursive::trace_log_prob("binary_tree.trace_log_prob", theta, trace, key_space(theta.size(-1)));
+  return verbs().trace_log_prob(theta, trace);
 }
 
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) {
-  check_theta("binary_tree.conditional_gumbel", theta);
-  return recursive::conditional_gumbel("binary_tree.conditional_gumbel", theta, trace, key_space(theta.size(-1)),
-                                       generator);
+  return verbs().conditional_gumbel(theta, trace, generator);
 }
 
 const Family& family() {
@@ -129,11 +127,7 @@ const Family& family() {
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
     f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
-    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
-    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
-      return conditional_gumbel(theta, t, g);
-    };
+    verbs().install(f);
     return f;
   }();
   return binary_tree_family;

@@ -21,6 +21,10 @@ recursive::KeySpace key_space(int64_t n) {
 
 void check_theta(const char* function, const at::Tensor& theta) { graph::check_weights(function, theta, false); }
 
+recursive::TraceVerbs verbs() {
+  return {"matching", check_theta, [](const at::Tensor& theta) { return key_space(theta.size(-1)); }};
+}
+
 }  // namespace
 
 at::Tensor map(const at::Tensor& theta) {
@@ -54,20 +58,14 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
   return out;
 }
 
-Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
-  check_theta("matching.trace", theta);
-  return recursive::trace(theta, key_space(theta.size(-1)), generator);
-}
+Trace trace(const at::Tensor& theta, GeneratorOpt generator) { return verbs().trace(theta, generator); }
 
 at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
-  check_theta("matching.trace_log_prob", theta);
-  return recursive::trace_log_prob("matching.trace_log_prob", theta, trace, key_space(theta.size(-1)));
+  return verbs().trace_log_prob(theta, trace);
 }
 
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) {
-  check_theta("matching.conditional_gumbel", theta);
-  return recursive::conditional_gumbel("matching.conditional_gumbel", theta, trace, key_space(theta.size(-1)),
-                                       generator);
+  return verbs().conditional_gumbel(theta, trace, generator);
 }
 
 const Family& family() {
@@ -83,11 +81,7 @@ const Family& family() {
       check_only_regularizer("matching.relax", o.regularizer, "sinkhorn");
       return ops::sinkhorn(perturbed / o.tau);
     };
-    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
-    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
-    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
-      return conditional_gumbel(theta, t, g);
-    };
+    verbs().install(f);
     return f;
   }();
   return matching_family;

@@ -21,6 +21,11 @@ recursive::KeySpace key_space(int64_t n, int64_t m) {
   return space;
 }
 
+// Insertion sort: every rank.
+recursive::TraceVerbs verbs() {
+  return {"ranking", check_theta, [](const at::Tensor& theta) { return key_space(theta.size(-1), theta.size(-1)); }};
+}
+
 // x[i, r] = 1 for item order[r]: (*, n) -> (*, n, n).
 at::Tensor rank_matrix(const at::Tensor& order, int64_t n, const at::TensorOptions& options) {
   return at::one_hot(order, n).transpose(-1, -2).to(options.dtype());
@@ -67,21 +72,14 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
   return rank_matrix(order, n, options);
 }
 
-Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
-  check_theta("ranking.trace", theta);
-  return recursive::trace(theta, key_space(theta.size(-1), theta.size(-1)), generator);
-}
+Trace trace(const at::Tensor& theta, GeneratorOpt generator) { return verbs().trace(theta, generator); }
 
 at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
-  check_theta("ranking.trace_log_prob", theta);
-  const int64_t n = theta.size(-1);
-  return recursive::trace_log_prob("ranking.trace_log_prob", theta, trace, key_space(n, n));
+  return verbs().trace_log_prob(theta, trace);
 }
 
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) {
-  check_theta("ranking.conditional_gumbel", theta);
-  const int64_t n = theta.size(-1);
-  return recursive::conditional_gumbel("ranking.conditional_gumbel", theta, trace, key_space(n, n), generator);
+  return verbs().conditional_gumbel(theta, trace, generator);
 }
 
 const Family& family() {
@@ -93,11 +91,7 @@ const Family& family() {
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
     f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
-    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
-    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
-      return conditional_gumbel(theta, t, g);
-    };
+    verbs().install(f);
     return f;
   }();
   return ranking_family;

@@ -86,6 +86,36 @@ at::Tensor conditional_gumbel(const char* function, const at::Tensor& theta, con
   return to_event(ops::conditional_perturbation(f.theta, programs_of(function, f, trace, space), generator), f, space);
 }
 
+TraceVerbs::TraceVerbs(std::string family, Check check, Space space)
+    : family_(std::move(family)), check_(std::move(check)), space_(std::move(space)) {}
+
+Trace TraceVerbs::trace(const at::Tensor& theta, GeneratorOpt generator) const {
+  check_(name("trace").c_str(), theta);
+  return recursive::trace(theta, space_(theta), generator);
+}
+
+at::Tensor TraceVerbs::trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) const {
+  const std::string function = name("trace_log_prob");
+  check_(function.c_str(), theta);
+  return recursive::trace_log_prob(function.c_str(), theta, trace, space_(theta));
+}
+
+at::Tensor TraceVerbs::conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace,
+                                          GeneratorOpt generator) const {
+  const std::string function = name("conditional_gumbel");
+  check_(function.c_str(), theta);
+  return recursive::conditional_gumbel(function.c_str(), theta, trace, space_(theta), generator);
+}
+
+void TraceVerbs::install(Family& family) const {
+  TraceVerbs verbs = *this;
+  family.trace = [verbs](const at::Tensor& theta, GeneratorOpt g) { return verbs.trace(theta, g); };
+  family.trace_log_prob = [verbs](const at::Tensor& theta, const at::Tensor& t) { return verbs.trace_log_prob(theta, t); };
+  family.conditional_gumbel = [verbs](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
+    return verbs.conditional_gumbel(theta, t, g);
+  };
+}
+
 at::Tensor unordered_log_prob(const char* function, const at::Tensor& theta, const at::Tensor& parts,
                               const KeySpace& space) {
   const int64_t m = parts.size(-1);

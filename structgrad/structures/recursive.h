@@ -12,6 +12,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "structgrad/ops/trace.h"
@@ -36,6 +37,27 @@ at::Tensor trace_log_prob(const char* function, const at::Tensor& theta, const a
                           const KeySpace& space);
 at::Tensor conditional_gumbel(const char* function, const at::Tensor& theta, const at::Tensor& trace,
                               const KeySpace& space, GeneratorOpt generator);
+
+// The three trace verbs of a family, from its argument check (called with the verb's full name,
+// "topk.trace") and the key space of a theta. Each family's free functions forward to one of these.
+class TraceVerbs {
+ public:
+  using Check = std::function<void(const char* function, const at::Tensor& theta)>;
+  using Space = std::function<KeySpace(const at::Tensor& theta)>;
+
+  TraceVerbs(std::string family, Check check, Space space);
+  Trace trace(const at::Tensor& theta, GeneratorOpt generator) const;
+  at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) const;
+  at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) const;
+  // Sets family.trace, trace_log_prob and conditional_gumbel.
+  void install(Family& family) const;
+
+ private:
+  std::string name(const char* verb) const { return family_ + "." + verb; }
+  std::string family_;
+  Check check_;
+  Space space_;
+};
 
 // log P(X = x) for a structure whose every ordering of its m keys is a valid trace (top-k,
 // matching, Kruskal): the logsumexp over the m! orders of the trace log-probability. parts

@@ -43,6 +43,11 @@ recursive::KeySpace key_space(int64_t n) {
   return space;
 }
 
+recursive::TraceVerbs verbs() {
+  return {"spanning_tree", [](const char* function, const at::Tensor& theta) { graph::check_weights(function, theta, true); },
+          [](const at::Tensor& theta) { return key_space(theta.size(-1)); }};
+}
+
 }  // namespace
 
 at::Tensor map(const at::Tensor& theta) {
@@ -83,20 +88,14 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
   return out;
 }
 
-Trace trace(const at::Tensor& theta, GeneratorOpt generator) {
-  graph::check_weights("spanning_tree.trace", theta, true);
-  return recursive::trace(theta, key_space(theta.size(-1)), generator);
-}
+Trace trace(const at::Tensor& theta, GeneratorOpt generator) { return verbs().trace(theta, generator); }
 
 at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) {
-  graph::check_weights("spanning_tree.trace_log_prob", theta, true);
-  return recursive::trace_log_prob("spanning_tree.trace_log_prob", theta, trace, key_space(theta.size(-1)));
+  return verbs().trace_log_prob(theta, trace);
 }
 
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) {
-  graph::check_weights("spanning_tree.conditional_gumbel", theta, true);
-  return recursive::conditional_gumbel("spanning_tree.conditional_gumbel", theta, trace, key_space(theta.size(-1)),
-                                       generator);
+  return verbs().conditional_gumbel(theta, trace, generator);
 }
 
 at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
@@ -139,11 +138,7 @@ const Family& family() {
       at::Tensor t = at::where(keys, theta, at::zeros_like(theta)), s = at::where(keys, perturbed, t);
       return (t - at::exp(t - s)).masked_fill(~keys, 0).sum({-1, -2});
     };
-    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
-    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
-    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
-      return conditional_gumbel(theta, t, g);
-    };
+    verbs().install(f);
     return f;
   }();
   return spanning_tree_family;

@@ -120,22 +120,21 @@ recursive::KeySpace key_space(int64_t n, int64_t k) {
   return space;
 }
 
-}  // namespace
-
-Trace trace(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
-  check_theta("topk.trace", theta, k);
-  return recursive::trace(theta, key_space(theta.size(-1), k), generator);
+recursive::TraceVerbs verbs(int64_t k) {
+  return {"topk", [k](const char* function, const at::Tensor& theta) { check_theta(function, theta, k); },
+          [k](const at::Tensor& theta) { return key_space(theta.size(-1), k); }};
 }
 
+}  // namespace
+
+Trace trace(const at::Tensor& theta, int64_t k, GeneratorOpt generator) { return verbs(k).trace(theta, generator); }
+
 at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace, int64_t k) {
-  check_theta("topk.trace_log_prob", theta, k);
-  return recursive::trace_log_prob("topk.trace_log_prob", theta, trace, key_space(theta.size(-1), k));
+  return verbs(k).trace_log_prob(theta, trace);
 }
 
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, int64_t k, GeneratorOpt generator) {
-  check_theta("topk.conditional_gumbel", theta, k);
-  return recursive::conditional_gumbel("topk.conditional_gumbel", theta, trace, key_space(theta.size(-1), k),
-                                       generator);
+  return verbs(k).conditional_gumbel(theta, trace, generator);
 }
 
 Family family(int64_t k) {
@@ -153,11 +152,7 @@ Family family(int64_t k) {
   f.relax_perturbed = [k](const at::Tensor& perturbed, const RelaxOptions& o) {
     return relax_perturbed(perturbed, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer);
   };
-  f.trace = [k](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, k, g); };
-  f.trace_log_prob = [k](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t, k); };
-  f.conditional_gumbel = [k](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
-    return conditional_gumbel(theta, t, k, g);
-  };
+  verbs(k).install(f);
   return f;
 }
 
