@@ -128,21 +128,35 @@ TEST(RecursiveFamilies, ConditionalGumbelReproducesTheTrace) {
 }
 
 TEST(RecursiveFamilies, ConditionalGumbelMatchesRejectionSampling) {
-  // E | T for top-2 of 4 items: compare the conditional sampler's means with rejection sampling.
-  at::Tensor theta = scores({4}, 51);
-  const int64_t draws = 40000;
-  Trace all = topk::trace(theta.expand({draws, 4}), 2, seeded(52));
-  at::Tensor target = all.trace[0];
-  at::Tensor accepted = (all.trace == target).all(-1);
-  at::Tensor rejection = all.perturbed.index({accepted});
-  ASSERT_GT(rejection.size(0), 2000);
-  at::Tensor conditional = topk::conditional_gumbel(theta.expand({draws, 4}), target.expand({draws, 2}), 2, seeded(53));
-  EXPECT_TRUE(at::equal(topk::map(conditional, 2), all.structure[0].expand({draws, 4})));
-  at::Tensor difference = rejection.mean(0) - conditional.mean(0);
-  at::Tensor standard_error = (rejection.var(0) / rejection.size(0) + conditional.var(0) / draws).sqrt();
-  EXPECT_LT((difference / standard_error).abs().max().item<double>(), 4.0);
-  at::Tensor spread = rejection.std(0) - conditional.std(0);
-  EXPECT_LT(spread.abs().max().item<double>(), 0.05);
+  // E | T against rejection sampling: of many unconditional draws keep those whose trace is the
+  // most frequent one, and compare their perturbations with conditional draws given that trace.
+  const int64_t draws = 60000;
+  std::vector<Case> all = cases();
+  all.push_back({"arborescence", arborescence::family(1), scores({3, 3}, 54)});
+  for (auto& c : all) {
+    std::vector<int64_t> repeated{draws};
+    repeated.insert(repeated.end(), c.theta.sizes().begin(), c.theta.sizes().end());
+    at::Tensor theta = c.theta.expand(repeated);
+    Trace t = c.family.trace(theta, seeded(52));
+    auto [unique, inverse, counts] = at::unique_dim(t.trace, 0, /*sorted=*/true, /*return_inverse=*/true,
+                                                    /*return_counts=*/true);
+    (void)unique;
+    const int64_t most = counts.argmax().item<int64_t>();
+    at::Tensor target = t.trace[inverse.eq(most).nonzero()[0][0]];
+    at::Tensor accepted = (t.trace == target).all(-1);
+    at::Tensor rejection = t.perturbed.index({accepted}).reshape({accepted.sum().item<int64_t>(), -1});
+    ASSERT_GT(rejection.size(0), 1000) << c.name;
+    at::Tensor conditional = c.family.conditional_gumbel(theta, target.expand({draws, target.size(0)}), seeded(53));
+    conditional = conditional.reshape({draws, -1});
+    at::Tensor keys = at::isfinite(rejection[0]);
+    ASSERT_TRUE(at::equal(keys, at::isfinite(conditional).all(0))) << c.name;
+    rejection = rejection.index({at::indexing::Slice(), keys});
+    conditional = conditional.index({at::indexing::Slice(), keys});
+    at::Tensor difference = rejection.mean(0) - conditional.mean(0);
+    at::Tensor standard_error = (rejection.var(0) / rejection.size(0) + conditional.var(0) / draws).sqrt();
+    EXPECT_LT((difference / standard_error).abs().max().item<double>(), 4.5) << c.name;
+    EXPECT_LT((rejection.std(0) - conditional.std(0)).abs().max().item<double>(), 0.08) << c.name;
+  }
 }
 
 TEST(RecursiveFamilies, InvalidTracesAreRejected) {
