@@ -44,6 +44,8 @@ void add_estimator_options(CLI::App* command, Options& options) {
   command->add_option("--regularizer", options.relax.regularizer, "regularizer of relaxed estimators");
   command->add_option("--num-samples", options.num_samples, "samples per instance (score-function estimators)");
   command->add_option("--num-conditional", options.num_conditional, "perturbations given the trace (gumbel_rao)");
+  command->add_option("--eps", options.direct.eps, "loss-augmentation of the direct estimator (non-zero)");
+  command->add_option("--argmax", options.direct.argmax, "direct: enumerate, linear or flip");
 }
 
 int run_check(const std::string& estimator, const std::string& family_name,

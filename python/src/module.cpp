@@ -208,15 +208,36 @@ void bind_estimators(py::module_& m) {
         return as_tuple(est::gumbel_rao(family(name, k, root), theta, f, options, num_conditional, generator));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "tau"_a, "regularizer"_a, "num_conditional"_a,
       "generator"_a = py::none());
+  sub.def("direct", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+                       double eps, const std::string& argmax, const c10::optional<at::Tensor>& costs,
+                       const c10::optional<at::Tensor>& labels, const c10::optional<at::Tensor>& labelled,
+                       GeneratorOpt generator) {
+        est::DirectOptions options{eps, argmax, costs.value_or(at::Tensor()), labels.value_or(at::Tensor()),
+                                   labelled.value_or(at::Tensor())};
+        return as_tuple(est::direct(family(name, k, root), theta, f, options, generator));
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a,
+      "generator"_a = py::none());
+  py::class_<est::EpsSchedule>(sub, "EpsSchedule")
+      .def(py::init([](double start, double rate, int64_t every, double minimum) {
+             return est::EpsSchedule{start, rate, every, minimum};
+           }), "start"_a = 1.0, "rate"_a = 1e-5, "every"_a = 1000, "minimum"_a = 0.1)
+      .def("value", &est::EpsSchedule::value, "step"_a)
+      .def_readwrite("start", &est::EpsSchedule::start)
+      .def_readwrite("rate", &est::EpsSchedule::rate)
+      .def_readwrite("every", &est::EpsSchedule::every)
+      .def_readwrite("minimum", &est::EpsSchedule::minimum);
   sub.def("check", [](const std::string& estimator, const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
-                      const std::string& regularizer, int64_t num_samples, int64_t num_conditional, double alpha) {
+                      const std::string& regularizer, int64_t num_samples, int64_t num_conditional, double eps,
+                      const std::string& argmax, double alpha) {
         est::CheckReport r;
         {
           // The check runs the autograd engine, which must not hold the GIL; f takes it back.
           py::gil_scoped_release no_gil;
           est::Options options = estimator_options(tau, hard, regularizer, num_samples);
           options.num_conditional = num_conditional;
+          options.direct.eps = eps;
+          options.direct.argmax = argmax;
           r = est::check_estimator(estimator, family(name, k, root), theta, f, options, draws, seed, alpha);
         }
         return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
@@ -227,7 +248,7 @@ void bind_estimators(py::module_& m) {
                         "bias_detected"_a = r.bias_detected, "claims_unbiased"_a = r.claims_unbiased,
                         "passed"_a = r.passed, "verdict"_a = r.verdict);
       }, "estimator"_a, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
-      "regularizer"_a, "num_samples"_a, "num_conditional"_a, "alpha"_a);
+      "regularizer"_a, "num_samples"_a, "num_conditional"_a, "eps"_a, "argmax"_a, "alpha"_a);
   sub.def("list", [] {
     py::list out;
     for (const auto& info : est::estimator_list())

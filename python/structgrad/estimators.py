@@ -102,6 +102,30 @@ def gumbel_rao(family: Family, theta: torch.Tensor, f: Loss, tau: float = 1.0, r
                                     generator)
 
 
+EpsSchedule = _C.estimators.EpsSchedule
+EpsSchedule.__doc__ = """The epsilon annealing of seed 003 §5: every ``every`` steps,
+eps = max(minimum, start * exp(-rate * step)). ``EpsSchedule().value(step)``."""
+
+
+def direct(family: Family, theta: torch.Tensor, f: Loss, eps: Union[float, EpsSchedule] = 1.0, step: int = 0,
+           argmax: str = "enumerate", costs: Optional[torch.Tensor] = None, labels: Optional[torch.Tensor] = None,
+           labelled: Optional[torch.Tensor] = None, k: int = -1, root: int = 0,
+           generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Direct optimization through argmax (seed 003, Theorem 1): with one perturbation G, z* = map(theta + G)
+    and the loss-augmented z*(eps) = argmax <theta + G, z> + eps f(z); the gradient estimate is
+    (z*(eps) - z*) / eps. Biased for eps > 0; a negative eps is the other one-sided difference.
+
+    ``eps``: a float, or an ``EpsSchedule`` evaluated at ``step``. ``argmax``: "enumerate" (exact: f on
+    every structure, e.g. every category), "linear" (f(z) = <costs, z>, the family's own solver) or "flip"
+    (seed 003 §4.1's low-dimensional approximation: costs from f with one part of z* switched on and off).
+    ``labels`` (theta's shape) and ``labelled`` (*batch, bool): semi-supervision (§4.2), where the label
+    replaces the loss-augmented prediction so that a descent step raises the label's score.
+    """
+    value = eps.value(step) if isinstance(eps, EpsSchedule) else float(eps)
+    return _C.estimators.direct(_family_name(family), k, root, theta, f, value, argmax, costs, labels, labelled,
+                                generator)
+
+
 def available():
     """Every estimator with whether it is unbiased and a one-line description."""
     return _C.estimators.list()
@@ -109,7 +133,8 @@ def available():
 
 def check(estimator: str, family: Family, theta: torch.Tensor, f: Loss, draws: int = 20000,
           seed: int = 0, tau: float = 1.0, hard: bool = False, regularizer: str = "",
-          num_samples: int = 8, num_conditional: int = 8, alpha: float = 1e-3, k: int = -1, root: int = 0) -> dict:
+          num_samples: int = 8, num_conditional: int = 8, eps: float = 1.0, argmax: str = "enumerate",
+          alpha: float = 1e-3, k: int = -1, root: int = 0) -> dict:
     """Compare ``draws`` independent draws of an estimator with the exact gradient by enumeration.
 
     theta is one instance (no batch dimension). Returns the exact gradient, the draws' mean,
@@ -117,4 +142,4 @@ def check(estimator: str, family: Family, theta: torch.Tensor, f: Loss, draws: i
     bias, a verdict and ``passed`` (False only when an unbiased estimator showed bias).
     """
     return _C.estimators.check(estimator, _family_name(family), k, root, theta, f, draws, seed, tau, hard,
-                               regularizer, num_samples, num_conditional, alpha)
+                               regularizer, num_samples, num_conditional, eps, argmax, alpha)

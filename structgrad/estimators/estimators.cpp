@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "structgrad/ops/check.h"
 
 namespace structgrad::estimators {
@@ -232,6 +234,108 @@ Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn&
   return {losses.sum(), losses.mean(0).detach()};
 }
 
+namespace {
+
+// The parts of theta a structure's score reads: all, or the upper triangle of symmetric families
+// (an undirected edge scores once, and its gradient lands where the family's log_prob reads it).
+at::Tensor scored_parts(const Family& family, const at::Tensor& x) { return family.symmetric ? x.triu(1) : x; }
+
+// <perturbed, x> per structure: x (S, *batch, *event) -> (S, *batch).
+at::Tensor structure_scores(const Family& family, const at::Tensor& perturbed, const at::Tensor& x) {
+  std::vector<int64_t> event;
+  for (int64_t d = 1; d <= family.event_dim; ++d) event.push_back(-d);
+  at::Tensor parts = scored_parts(family, x);
+  return at::where(parts != 0, perturbed * parts, at::zeros_like(parts)).sum(event);  // -inf * 0 is not a score
+}
+
+// Costs of the low-dimensional approximation: f with one part of z* switched on, minus with it
+// switched off, for every part (both triangles together for symmetric families).
+at::Tensor flip_costs(const char* estimator, const Family& family, const at::Tensor& theta, const LossFn& f,
+                      const at::Tensor& z) {
+  auto event = theta.sizes().slice(theta.dim() - family.event_dim);
+  int64_t parts = 1;
+  for (int64_t s : event) parts *= s;
+  std::vector<int64_t> unit_shape{parts};
+  unit_shape.insert(unit_shape.end(), event.begin(), event.end());
+  at::Tensor unit = at::eye(parts, theta.options()).reshape(unit_shape);  // (P, *event)
+  if (family.symmetric) unit = unit + unit.transpose(-1, -2) * (1 - at::eye(event[0], theta.options()));
+  std::vector<int64_t> view{parts};
+  for (int64_t d = 0; d < theta.dim() - family.event_dim; ++d) view.push_back(1);
+  view.insert(view.end(), event.begin(), event.end());
+  unit = unit.reshape(view);
+  at::Tensor on = at::maximum(z.unsqueeze(0), unit), off = z.unsqueeze(0) * (1 - unit);
+  at::Tensor both = at::cat({on, off});  // one call of f on (2P, *batch, *event)
+  at::Tensor losses = evaluate(estimator, family, theta, f, both).detach();
+  at::Tensor difference = losses.narrow(0, 0, parts) - losses.narrow(0, parts, parts);  // (P, *batch)
+  // Back to (*batch, *event): move the parts dimension to the end and unflatten it.
+  std::vector<int64_t> shape(theta.sizes().begin(), theta.sizes().end());
+  at::Tensor costs = difference.movedim(0, -1).reshape(shape);
+  return family.symmetric ? costs.triu(1) + costs.triu(1).transpose(-1, -2) : costs;
+}
+
+}  // namespace
+
+Estimate direct(const Family& family, const at::Tensor& theta, const LossFn& f, const DirectOptions& options,
+                GeneratorOpt generator) {
+  const char* estimator = "estimators.direct";
+  check_theta(estimator, family, theta);
+  TORCH_CHECK_VALUE(std::isfinite(options.eps) && options.eps != 0, estimator,
+                    ": eps must be finite and non-zero, got ", options.eps);
+  TORCH_CHECK_VALUE(options.argmax == "enumerate" || options.argmax == "linear" || options.argmax == "flip", estimator,
+                    ": argmax must be \"enumerate\", \"linear\" or \"flip\", got \"", options.argmax, "\"");
+  at::Tensor perturbed = family.perturb(theta.detach(), generator);
+  at::Tensor z = family.map(perturbed);  // (*batch, *event)
+  TORCH_CHECK_VALUE(z.sizes() == theta.sizes(), estimator, ": family ", family.name,
+                    "'s structures are not indicators of theta's parts, so its argmax cannot be loss-augmented");
+  at::Tensor losses, augmented;
+  if (options.argmax == "enumerate") {
+    TORCH_CHECK_VALUE(bool(family.enumerate), estimator, ": family ", family.name, " cannot enumerate its structures");
+    at::Tensor all = family.enumerate(theta).to(theta.scalar_type());  // (N, *event)
+    std::vector<int64_t> view{all.size(0)};
+    for (int64_t d = 0; d < theta.dim() - family.event_dim; ++d) view.push_back(1);
+    view.insert(view.end(), all.sizes().begin() + 1, all.sizes().end());
+    std::vector<int64_t> sizes{all.size(0)};
+    sizes.insert(sizes.end(), theta.sizes().begin(), theta.sizes().end());
+    at::Tensor structures = all.reshape(view).expand(sizes);
+    at::Tensor all_losses = evaluate(estimator, family, theta, f, structures);  // (N, *batch)
+    at::Tensor scores = structure_scores(family, perturbed.unsqueeze(0), structures);
+    at::Tensor best = (scores + options.eps * all_losses.detach()).argmax(0);  // (*batch)
+    at::Tensor index = best.reshape({1, -1});
+    augmented = all.index_select(0, index.reshape(-1)).reshape(theta.sizes());
+    // The loss of z* itself, with its graph for f's parameters.
+    at::Tensor star = (structures == z.unsqueeze(0)).flatten(theta.dim() - family.event_dim + 1).all(-1);  // (N, *batch)
+    losses = (all_losses * star.to(all_losses.scalar_type())).sum(0, /*keepdim=*/true);
+  } else {
+    losses = evaluate(estimator, family, theta, f, z.unsqueeze(0));
+    at::Tensor costs = options.argmax == "linear" ? options.costs : flip_costs(estimator, family, theta, f, z);
+    TORCH_CHECK_VALUE(costs.defined() && costs.sizes() == theta.sizes(), estimator,
+                      ": costs must have theta's shape ", check::shape_string(theta.sizes()), " for argmax \"linear\"");
+    check::finite(estimator, "costs", costs);
+    augmented = family.map(perturbed + options.eps * costs.to(theta.scalar_type()).detach());
+  }
+  at::Tensor estimate = scored_parts(family, augmented - z) / options.eps;
+  if (options.labelled.defined()) {
+    TORCH_CHECK_VALUE(options.labels.defined() && options.labels.sizes() == theta.sizes(), estimator,
+                      ": labels must have theta's shape ", check::shape_string(theta.sizes()));
+    auto batch = family.batch_shape(theta);
+    TORCH_CHECK_VALUE(options.labelled.sizes() == at::IntArrayRef(batch), estimator, ": labelled must have shape ",
+                      check::shape_string(batch));
+    at::Tensor mask = options.labelled.to(at::kBool);
+    for (int64_t d = 0; d < family.event_dim; ++d) mask = mask.unsqueeze(-1);
+    at::Tensor supervised = scored_parts(family, z - options.labels.to(theta.scalar_type())) / std::abs(options.eps);
+    estimate = at::where(mask, supervised, estimate);
+  }
+  at::Tensor surrogate = (theta * estimate.detach()).sum() + losses.sum();
+  return {surrogate, losses.detach().squeeze(0)};
+}
+
+double EpsSchedule::value(int64_t step) const {
+  TORCH_CHECK_VALUE(every >= 1 && minimum > 0 && start > 0 && rate >= 0, "EpsSchedule: need start > 0, rate >= 0, ",
+                    "every >= 1 and minimum > 0");
+  const int64_t annealed = step - step % every;
+  return std::max(minimum, start * std::exp(-rate * double(annealed)));
+}
+
 const std::vector<EstimatorInfo>& estimator_list() {
   static const std::vector<EstimatorInfo> list{
       {"exact", true, "exact gradient by enumerating every structure"},
@@ -244,6 +348,7 @@ const std::vector<EstimatorInfo>& estimator_list() {
       {"t_reinforce_plus", true, "score of the trace with the leave-one-out baseline (seed 002 Eq. 7)"},
       {"relax", true, "RELAX (seed 002 Eq. 6) with the relaxed loss as control variate, tau"},
       {"gumbel_rao", false, "straight-through with the relaxation averaged over perturbations given the trace"},
+      {"direct", false, "direct optimization through argmax (seed 003): (z*(eps) - z*) / eps, eps"},
   };
   return list;
 }
@@ -268,6 +373,7 @@ Estimate estimate(const std::string& name, const Family& family, const at::Tenso
   if (name == "t_reinforce") return t_reinforce(family, theta, f, options.num_samples, generator);
   if (name == "t_reinforce_plus") return t_reinforce_plus(family, theta, f, options.num_samples, generator);
   if (name == "relax") return relax(family, theta, f, {}, options.relax, options.num_samples, generator);
+  if (name == "direct") return direct(family, theta, f, options.direct, generator);
   return gumbel_rao(family, theta, f, options.relax, options.num_conditional, generator);
 }
 

@@ -82,11 +82,45 @@ Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, c
 Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn& f, const RelaxOptions& options,
                     int64_t num_conditional, GeneratorOpt generator = c10::nullopt);
 
+// Direct optimization through argmax (seed 003, Theorem 1). With one perturbation G,
+//   z* = map(theta + G),  z*(eps) = argmax_z <theta + G, z> + eps f(z)   (the loss-augmented argmax),
+// the estimate of the gradient of E[f(z*)] is (z*(eps) - z*) / eps, so a descent step lowers the
+// loss. Biased for eps > 0 (exact as eps -> 0, with growing variance); a negative eps is the
+// other one-sided difference. How z*(eps) is found, `argmax`:
+//   "enumerate"  exactly, f evaluated once on every structure of family.enumerate (categorical:
+//                every category); for families whose structures are indicators of theta's parts
+//   "linear"     f(z) = <costs, z>: map(theta + G + eps costs), the family's own solver
+//   "flip"       the low-dimensional approximation of seed 003 §4.1: costs_p = f(z* with part p
+//                set to 1) - f(z* with part p set to 0), one batched call of f, then "linear"
+// Semi-supervised (seed 003 §4.2): where `labelled` is true the label takes the place of the
+// loss-augmented prediction (the indicator loss), with the sign that makes a descent step raise
+// the label's score: (z* - label) / |eps|.
+struct DirectOptions {
+  double eps = 1.0;
+  std::string argmax = "enumerate";
+  at::Tensor costs;     // "linear": (*batch, *event) loss of every part
+  at::Tensor labels;    // optional: (*batch, *event) the structures of the labelled instances
+  at::Tensor labelled;  // optional: (*batch) bool
+};
+Estimate direct(const Family& family, const at::Tensor& theta, const LossFn& f, const DirectOptions& options,
+                GeneratorOpt generator = c10::nullopt);
+
+// The epsilon annealing of seed 003 §5 (the Gumbel-softmax schedule of Jang et al.): every
+// `every` steps, eps = max(minimum, start * exp(-rate * step)).
+struct EpsSchedule {
+  double start = 1.0;
+  double rate = 1e-5;
+  int64_t every = 1000;
+  double minimum = 0.1;
+  double value(int64_t step) const;
+};
+
 // Every estimator's parameters in one place, so that tools can pick an estimator by name.
 struct Options {
   RelaxOptions relax;
   int64_t num_samples = 8;
   int64_t num_conditional = 8;  // gumbel_rao
+  DirectOptions direct;
 };
 
 struct EstimatorInfo {

@@ -3,6 +3,7 @@
 #include "structgrad/structures/arborescence.h"
 #include "structgrad/structures/binary_tree.h"
 #include "structgrad/structures/categorical.h"
+#include "structgrad/structures/graph.h"
 #include "structgrad/structures/matching.h"
 #include "structgrad/structures/permutation.h"
 #include "structgrad/structures/ranking.h"
@@ -16,6 +17,10 @@ std::vector<int64_t> Family::batch_shape(const at::Tensor& theta) const {
                     " dimension(s)");
   auto sizes = theta.sizes();
   return {sizes.begin(), sizes.end() - event_dim};
+}
+
+at::Tensor Family::perturb(const at::Tensor& theta, GeneratorOpt generator) const {
+  return theta + graph::edge_noise(theta, symmetric, generator);
 }
 
 void check_only_regularizer(const char* function, const std::string& given, const char* only) {

@@ -34,11 +34,16 @@ struct Trace {
 struct Family {
   std::string name;
   int64_t event_dim = 1;
+  // Undirected parts stand in both triangles of theta and score once (spanning trees).
+  bool symmetric = false;
 
   // The highest-scoring structure.
   std::function<at::Tensor(const at::Tensor& theta)> map;
   // A perturb-and-MAP sample: map(theta + Gumbel noise).
   std::function<at::Tensor(const at::Tensor& theta, GeneratorOpt)> sample;
+  // theta + G with the family's noise (one Gumbel per part, mirrored when symmetric), so that
+  // map(perturb(theta)) is sample's law.
+  at::Tensor perturb(const at::Tensor& theta, GeneratorOpt generator) const;
   // The stochastic softmax trick.
   std::function<at::Tensor(const at::Tensor& theta, const RelaxOptions&, GeneratorOpt)> relax;
   // Every structure of an instance the size of theta's event: (N, *event_shape).

@@ -118,6 +118,7 @@ const Family& family() {
     Family f;
     f.name = "spanning_tree";
     f.event_dim = 2;
+    f.symmetric = true;
     f.map = [](const at::Tensor& theta) { return map(theta); };
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
