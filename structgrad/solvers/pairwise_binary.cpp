@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -10,17 +11,23 @@
 #include <utility>
 
 #include <Cbc_C_Interface.h>
-// GCC 12 reports a false -Wmaybe-uninitialized inside Boost's edge iterator (a boost::optional).
+// GCC 12 reports a false -Wmaybe-uninitialized inside Boost's edge iterator (a boost::optional);
+// Clang neither reports it nor knows the flag.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/boykov_kolmogorov_max_flow.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 namespace structgrad::solvers {
 namespace {
 
-// Below this size enumeration is cheaper than building a graph or a CBC model.
+// Up to this size enumeration takes about a millisecond (2^16 steps of O(n)), less than setting
+// up a CBC model, and is exact whatever the signs of a.
 constexpr int64_t kAutoEnumerationMax = 16;
 
 void check_input(const char* caller, const double* h, const double* a, int64_t n) {
@@ -62,8 +69,8 @@ void flip(const double* a, int64_t n, int64_t k, std::vector<uint8_t>& z, std::v
     if (j != k) field[j] += sign * a[std::min(j, k) * n + std::max(j, k)];
 }
 
-// Single flips that raise the score, from z = 0, until none does: a local optimum with score >= 0.
-// At most n sweeps, to bound the work (O(n^3)) rather than to improve the result.
+// Single flips that raise the score, from z = 0, until none does (a local optimum; a few sweeps
+// usually suffice): score >= 0. At most n sweeps, to bound the work by O(n^3).
 std::vector<uint8_t> greedy_ascent(const double* h, const double* a, int64_t n) {
   std::vector<uint8_t> z(n, 0);
   std::vector<double> field(h, h + n);
@@ -243,7 +250,7 @@ PairwiseBinaryResult max_pairwise_binary_by_enumeration(const double* h, const d
   std::vector<uint8_t> z(n, 0), best_z(n, 0);
   std::vector<double> field(h, h + n);
   double score = 0, best_score = 0;
-  // Step s of the Gray code flips the bit of s's lowest set bit.
+  // Step s of the Gray code flips z_k, k the position of the lowest set bit of s.
   for (uint64_t step = 1; step < (uint64_t(1) << n); ++step) {
     const int64_t k = __builtin_ctzll(step);
     score += z[k] ? -field[k] : field[k];
@@ -258,6 +265,9 @@ PairwiseBinaryResult max_pairwise_binary_by_enumeration(const double* h, const d
 
 PairwiseBinaryResult max_pairwise_binary(const double* h, const double* a, int64_t n,
                                          const PairwiseBinaryOptions& options) {
+  if (!(options.time_limit_seconds > 0))
+    throw std::invalid_argument("max_pairwise_binary: options.time_limit_seconds must be > 0, got " +
+                                std::to_string(options.time_limit_seconds));
   switch (options.solver) {
     case PairwiseBinarySolver::kEnumeration:
       return max_pairwise_binary_by_enumeration(h, a, n);

@@ -15,10 +15,13 @@
 // - max_pairwise_binary_by_integer_program: any a. The standard linearization, one continuous
 //   y_ij in [0, 1] per nonzero a_ij standing for z_i z_j: y_ij <= z_i and y_ij <= z_j where
 //   a_ij > 0 (the objective pushes y_ij up), y_ij >= z_i + z_j - 1 where a_ij < 0 (it pushes
-//   y_ij down); solved by CBC's branch and cut, exponential in the worst case, with a time
-//   limit. A greedy ascent seeds CBC with a solution, so a run stopped by the limit still has
-//   one with score >= 0. CBC runs one solve at a time per process (its standalone solver keeps
-//   global state); calls from several threads wait for each other.
+//   y_ij down); solved by CBC's branch and cut, exponential in the worst case: dense instances
+//   with mixed signs and n around 30 already outlast seconds (the linearization's LP bound is
+//   weak there), hence the time limit. CBC checks it between phases, so setup and root
+//   processing can overrun it (about 1 s for n = 100 dense). A greedy ascent seeds CBC with a
+//   solution, so a run stopped by the limit still has one, with score >= 0. CBC's standalone
+//   solver keeps process-wide state, so solves run one at a time: calls from several threads
+//   wait for each other (other code in the process calling CBC directly is not covered).
 // - max_pairwise_binary_by_enumeration: every z in Gray-code order, one O(n) update per step:
 //   O(2^n n) time, for n <= kMaxPairwiseBinaryEnumeration.
 // - max_pairwise_binary: enumeration for n <= 16, max-flow when every a_ij >= 0, CBC otherwise;

@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace structgrad::solvers {
 namespace {
@@ -201,6 +202,26 @@ TEST(PairwiseBinary, TimeLimitKeepsAValidSolution) {
   EXPECT_GE(result.score, 0.0);
 }
 
+// CBC keeps process-wide state: unserialized concurrent solves print garbage and return wrong
+// optima. Every thread must still get the optimum.
+TEST(PairwiseBinary, IntegerProgramFromSeveralThreads) {
+  constexpr int kThreads = 4, kInstances = 10;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([t, &mismatches] {
+      std::mt19937_64 rng(31 + t);
+      for (int k = 0; k < kInstances; ++k) {
+        const Instance instance = random_instance(10, /*supermodular=*/false, /*integer=*/false, 0.0, rng);
+        const PairwiseBinaryResult result = by_integer_program(instance);
+        mismatches[t] += result.status != PairwiseBinaryStatus::kOptimal ||
+                         std::abs(result.score - by_enumeration(instance).score) > 1e-9;
+      }
+    });
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<int>(kThreads, 0));
+}
+
 TEST(PairwiseBinary, TrivialSizes) {
   const Instance empty{0, {}, {}};
   for (Solve solve : {by_max_flow, by_integer_program, by_enumeration}) {
@@ -259,6 +280,9 @@ TEST(PairwiseBinary, RejectsBadLimits) {
   EXPECT_THROW(max_pairwise_binary_by_enumeration(h.data(), a.data(), 21), std::invalid_argument);
   EXPECT_THROW(max_pairwise_binary_by_integer_program(h.data(), a.data(), 21, 0.0), std::invalid_argument);
   EXPECT_THROW(max_pairwise_binary_by_integer_program(h.data(), a.data(), 21, std::nan("")), std::invalid_argument);
+  PairwiseBinaryOptions no_time;
+  no_time.time_limit_seconds = -1;
+  EXPECT_THROW(max_pairwise_binary(h.data(), a.data(), 3, no_time), std::invalid_argument);
 }
 
 }  // namespace
