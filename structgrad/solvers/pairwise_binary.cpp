@@ -168,7 +168,6 @@ PairwiseBinaryResult max_pairwise_binary_by_integer_program(const double* h, con
     throw std::invalid_argument("max_pairwise_binary_by_integer_program: time_limit_seconds must be > 0, got " +
                                 std::to_string(time_limit_seconds));
   std::vector<uint8_t> start = greedy_ascent(h, a, n);
-  if (n <= 1) return make_result(PairwiseBinaryStatus::kOptimal, std::move(start), h, a, n);
 
   // Columns: z_0 .. z_{n-1} (binary), then one y per nonzero a_ij (continuous in [0, 1]).
   // Rows as (column, coefficient) lists, each <= its right-hand side.
@@ -190,6 +189,8 @@ PairwiseBinaryResult max_pairwise_binary_by_integer_program(const double* h, con
         row_upper.push_back(1.0);
       }
     }
+  // Without pairs the unaries decide alone, and the greedy start is z_i = [h_i > 0].
+  if (rows.empty()) return make_result(PairwiseBinaryStatus::kOptimal, std::move(start), h, a, n);
   const int num_columns = int(objective.size()), num_rows = int(rows.size());
   // Compressed sparse columns, as Cbc_loadProblem takes them.
   std::vector<int> column_start(num_columns + 1, 0);
