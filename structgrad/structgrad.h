@@ -18,6 +18,7 @@
 #include "structgrad/structures/categorical.h"
 #include "structgrad/structures/family.h"
 #include "structgrad/structures/matching.h"
+#include "structgrad/structures/pairwise_binary.h"
 #include "structgrad/structures/permutation.h"
 #include "structgrad/structures/ranking.h"
 #include "structgrad/structures/spanning_tree.h"

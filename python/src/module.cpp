@@ -101,6 +101,28 @@ void bind_recursive_families(py::module_& m) {
   trees.def("conditional_gumbel", &bt::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
 }
 
+void bind_pairwise_binary(py::module_& m) {
+  namespace pb = structgrad::pairwise_binary;
+  auto sub = m.def_submodule("pairwise_binary");
+  auto options = [](const std::string& solver, double time_limit) { return pb::MapOptions{solver, time_limit}; };
+  const double no_limit = std::numeric_limits<double>::infinity();
+  sub.def("map", [=](const at::Tensor& h, const at::Tensor& a, const std::string& solver, double time_limit) {
+        return pb::map(h, a, options(solver, time_limit));
+      }, "h"_a, "a"_a, "solver"_a = "auto", "time_limit"_a = no_limit);
+  sub.def("map_with_status", [=](const at::Tensor& h, const at::Tensor& a, const std::string& solver, double time_limit) {
+        auto r = pb::map_with_status(h, a, options(solver, time_limit));
+        return py::make_tuple(r.z, r.status);
+      }, "h"_a, "a"_a, "solver"_a = "auto", "time_limit"_a = no_limit);
+  sub.def("sample", [=](const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator,
+                        const std::string& solver, double time_limit) {
+        return pb::sample(h, a, pairwise_noise, generator, options(solver, time_limit));
+      }, "h"_a, "a"_a, "pairwise_noise"_a = true, "generator"_a = py::none(), "solver"_a = "auto",
+      "time_limit"_a = no_limit);
+  sub.def("score", &pb::score, "h"_a, "a"_a, "z"_a);
+  sub.def("log_partition", &pb::log_partition, "h"_a, "a"_a);
+  sub.def("enumerate", [](int64_t n) { return pb::enumerate(n); }, "n"_a);
+}
+
 void bind_permutation(py::module_& m) {
   namespace perm = structgrad::permutation;
   auto sub = m.def_submodule("permutation");
@@ -359,6 +381,7 @@ PYBIND11_MODULE(_C, m) {
   bind_categorical(m);
   bind_topk(m);
   bind_recursive_families(m);
+  bind_pairwise_binary(m);
   bind_permutation(m);
   bind_graph_families(m);
   bind_estimators(m);

@@ -1,0 +1,122 @@
+#include "structgrad/structures/pairwise_binary.h"
+
+#include <atomic>
+
+#include "structgrad/ops/check.h"
+#include "structgrad/solvers/pairwise_binary.h"
+#include "structgrad/structures/graph.h"
+
+namespace structgrad::pairwise_binary {
+namespace {
+
+void check_input(const char* function, const at::Tensor& h, const at::Tensor& a) {
+  check::logits(function, "h", h, 1);
+  check::finite(function, "h", h);
+  graph::check_weights(function, a, /*symmetric=*/true);
+  check::finite(function, "a", a.masked_fill(at::eye(a.size(-1), a.options().dtype(at::kBool)), 0));
+  std::vector<int64_t> expected(h.sizes().begin(), h.sizes().end());
+  expected.push_back(h.size(-1));
+  TORCH_CHECK_VALUE(a.sizes() == at::IntArrayRef(expected), function, ": a must have shape (*batch, n, n) = ",
+                    check::shape_string(expected), " for h of shape ", check::shape_string(h.sizes()), ", got ",
+                    check::shape_string(a.sizes()));
+}
+
+solvers::PairwiseBinarySolver solver_of(const char* function, const MapOptions& options) {
+  if (options.solver == "auto") return solvers::PairwiseBinarySolver::kAuto;
+  if (options.solver == "max_flow") return solvers::PairwiseBinarySolver::kMaxFlow;
+  if (options.solver == "integer_program") return solvers::PairwiseBinarySolver::kIntegerProgram;
+  if (options.solver == "enumeration") return solvers::PairwiseBinarySolver::kEnumeration;
+  TORCH_CHECK_VALUE(false, function, ": solver must be \"auto\", \"max_flow\", \"integer_program\" or \"enumeration\", ",
+                    "got \"", options.solver, "\"");
+}
+
+MapResult solve(const char* function, const at::Tensor& h, const at::Tensor& a, const MapOptions& options) {
+  const solvers::PairwiseBinarySolver solver = solver_of(function, options);
+  TORCH_CHECK_VALUE(options.time_limit_seconds > 0, function, ": time_limit_seconds must be positive, got ",
+                    options.time_limit_seconds);
+  const int64_t n = h.size(-1);
+  if (solver == solvers::PairwiseBinarySolver::kEnumeration)
+    TORCH_CHECK_VALUE(n <= solvers::kMaxPairwiseBinaryEnumeration, function, ": solver \"enumeration\" needs n <= ",
+                      solvers::kMaxPairwiseBinaryEnumeration, ", got ", n);
+  at::Tensor unaries = h.detach().to(at::kDouble).contiguous().reshape({-1, n});
+  at::Tensor pairs = a.detach().to(at::kDouble).contiguous().reshape({-1, n * n});
+  const int64_t instances = unaries.size(0);
+  at::Tensor z = at::zeros({instances, n}, at::kDouble);
+  at::Tensor status = at::zeros({instances}, at::kLong);
+  std::atomic<bool> not_supermodular{false};
+  solvers::PairwiseBinaryOptions solver_options{solver, options.time_limit_seconds};
+  at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      auto result = solvers::max_pairwise_binary(unaries.data_ptr<double>() + b * n, pairs.data_ptr<double>() + b * n * n,
+                                                 n, solver_options);
+      if (result.status == solvers::PairwiseBinaryStatus::kNotSupermodular) {
+        not_supermodular = true;
+        continue;
+      }
+      for (int64_t i = 0; i < n; ++i) z.data_ptr<double>()[b * n + i] = result.z[i];
+      status.data_ptr<int64_t>()[b] = result.status == solvers::PairwiseBinaryStatus::kOptimal     ? 0
+                                      : result.status == solvers::PairwiseBinaryStatus::kTimeLimit ? 1
+                                                                                                   : 2;
+    }
+  });
+  TORCH_CHECK_VALUE(!not_supermodular, function,
+                    ": solver \"max_flow\" needs a supermodular score (every a_ij >= 0), but a has a negative entry");
+  return {z.reshape(h.sizes()).to(h.scalar_type()), status.reshape(h.sizes().slice(0, h.dim() - 1))};
+}
+
+}  // namespace
+
+MapResult map_with_status(const at::Tensor& h, const at::Tensor& a, const MapOptions& options) {
+  check_input("pairwise_binary.map_with_status", h, a);
+  return solve("pairwise_binary.map_with_status", h, a, options);
+}
+
+at::Tensor map(const at::Tensor& h, const at::Tensor& a, const MapOptions& options) {
+  check_input("pairwise_binary.map", h, a);
+  MapResult result = solve("pairwise_binary.map", h, a, options);
+  TORCH_CHECK_VALUE(!(result.status == 1).any().item<bool>(), "pairwise_binary.map: CBC reached the time limit of ",
+                    options.time_limit_seconds, " s before proving optimality (map_with_status returns its best solution)");
+  TORCH_CHECK_VALUE(!(result.status == 2).any().item<bool>(), "pairwise_binary.map: CBC failed on an instance");
+  return result.z;
+}
+
+at::Tensor sample(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator,
+                  const MapOptions& options) {
+  check_input("pairwise_binary.sample", h, a);
+  // The difference of two Gumbels (one per value of the choice) is a logistic variable.
+  at::Tensor unary_noise = gumbel_noise(h.sizes(), h.options(), generator) - gumbel_noise(h.sizes(), h.options(), generator);
+  at::Tensor pair_noise = at::zeros_like(a);
+  if (pairwise_noise) {
+    at::Tensor upper = (gumbel_noise(a.sizes(), a.options(), generator) - gumbel_noise(a.sizes(), a.options(), generator)).triu(1);
+    pair_noise = upper + upper.transpose(-1, -2);
+  }
+  MapResult result = solve("pairwise_binary.sample", h + unary_noise, a + pair_noise, options);
+  TORCH_CHECK_VALUE(!(result.status != 0).any().item<bool>(), "pairwise_binary.sample: CBC did not reach optimality ",
+                    "within the time limit of ", options.time_limit_seconds, " s on some instance");
+  return result.z;
+}
+
+at::Tensor score(const at::Tensor& h, const at::Tensor& a, const at::Tensor& z) {
+  TORCH_CHECK_VALUE(z.dim() >= 1 && z.size(-1) == h.size(-1), "pairwise_binary.score: z must end in n = ", h.size(-1));
+  at::Tensor zt = z.to(h.scalar_type());
+  at::Tensor pairs = (zt.unsqueeze(-1) * zt.unsqueeze(-2) * a.triu(1)).sum({-1, -2});
+  return (zt * h).sum(-1) + pairs;
+}
+
+at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
+  TORCH_CHECK_VALUE(n >= 1 && n <= 16, "pairwise_binary.enumerate: n must be in [1, 16], got ", n);
+  at::Tensor codes = at::arange(int64_t(1) << n, at::kLong).unsqueeze(-1);
+  at::Tensor bits = at::arange(n, at::kLong);
+  return codes.bitwise_right_shift(bits).bitwise_and(1).to(options.dtype());
+}
+
+at::Tensor log_partition(const at::Tensor& h, const at::Tensor& a) {
+  check_input("pairwise_binary.log_partition", h, a);
+  at::Tensor all = enumerate(h.size(-1), h.options());  // (2^n, n)
+  std::vector<int64_t> view{all.size(0)};
+  for (int64_t d = 0; d + 1 < h.dim(); ++d) view.push_back(1);
+  view.push_back(h.size(-1));
+  return at::logsumexp(score(h, a, all.reshape(view)), 0);
+}
+
+}  // namespace structgrad::pairwise_binary
