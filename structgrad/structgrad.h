@@ -14,6 +14,7 @@
 #include "structgrad/ops/trace.h"
 #include "structgrad/ops/threads.h"
 #include "structgrad/structures/arborescence.h"
+#include "structgrad/structures/bernoulli.h"
 #include "structgrad/structures/binary_tree.h"
 #include "structgrad/structures/categorical.h"
 #include "structgrad/structures/family.h"

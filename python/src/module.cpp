@@ -101,6 +101,19 @@ void bind_recursive_families(py::module_& m) {
   trees.def("conditional_gumbel", &bt::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
 }
 
+void bind_bernoulli(py::module_& m) {
+  namespace bern = structgrad::bernoulli;
+  auto sub = m.def_submodule("bernoulli");
+  sub.def("map", &bern::map, "theta"_a);
+  sub.def("sample", &bern::sample, "theta"_a, "generator"_a = py::none());
+  sub.def("perturb", &bern::perturb, "theta"_a, "generator"_a = py::none());
+  sub.def("relax", &bern::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none());
+  sub.def("log_prob", &bern::log_prob, "theta"_a, "x"_a);
+  sub.def("log_partition", &bern::log_partition, "theta"_a);
+  sub.def("marginals", &bern::marginals, "theta"_a);
+  sub.def("enumerate", [](int64_t n) { return bern::enumerate(n); }, "n"_a);
+}
+
 void bind_pairwise_binary(py::module_& m) {
   namespace pb = structgrad::pairwise_binary;
   auto sub = m.def_submodule("pairwise_binary");
@@ -239,6 +252,10 @@ void bind_estimators(py::module_& m) {
         return as_tuple(est::direct(family(name, k, root), theta, f, options, generator));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a,
       "generator"_a = py::none());
+  sub.def("arm", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+                    int64_t num_samples, GeneratorOpt generator) {
+        return as_tuple(est::arm(family(name, k, root), theta, f, num_samples, generator));
+      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
   py::class_<est::EpsSchedule>(sub, "EpsSchedule")
       .def(py::init([](double start, double rate, int64_t every, double minimum) {
              return est::EpsSchedule{start, rate, every, minimum};
@@ -381,6 +398,7 @@ PYBIND11_MODULE(_C, m) {
   bind_categorical(m);
   bind_topk(m);
   bind_recursive_families(m);
+  bind_bernoulli(m);
   bind_pairwise_binary(m);
   bind_permutation(m);
   bind_graph_families(m);

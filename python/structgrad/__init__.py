@@ -4,7 +4,7 @@ Families (each with the same verbs: map, sample, relax, log_partition, marginals
 trace, trace_log_prob, conditional_gumbel where the family has them):
     structgrad.categorical, structgrad.topk, structgrad.ranking, structgrad.permutation,
     structgrad.matching, structgrad.spanning_tree, structgrad.arborescence, structgrad.binary_tree,
-    structgrad.pairwise_binary (unaries and pairwise weights; max-flow, CBC or enumeration)
+    structgrad.bernoulli, structgrad.pairwise_binary (unaries and pairwise weights; max-flow, CBC or enumeration)
 Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, e_reinforce,
     e_reinforce_plus, t_reinforce, t_reinforce_plus, relax, gumbel_rao, check)
 Distributions: structgrad.distributions (ExpConcrete, Concrete, IGR, IGRStickBreaking, IGRPlanar)
@@ -12,7 +12,7 @@ Distributions: structgrad.distributions (ExpConcrete, Concrete, IGR, IGRStickBre
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C
-from . import (arborescence, binary_tree, categorical, distributions, estimators, matching, pairwise_binary,
+from . import (arborescence, bernoulli, binary_tree, categorical, distributions, estimators, matching, pairwise_binary,
                permutation, ranking, spanning_tree, topk)
 
 __version__ = "0.1.0"
@@ -23,6 +23,6 @@ def set_threads(threads: int) -> None:
     _C.set_threads(threads)
 
 
-__all__ = ["arborescence", "binary_tree", "categorical", "distributions", "estimators", "matching", "pairwise_binary",
+__all__ = ["arborescence", "bernoulli", "binary_tree", "categorical", "distributions", "estimators", "matching", "pairwise_binary",
            "permutation",
            "ranking", "set_threads", "spanning_tree", "topk"]

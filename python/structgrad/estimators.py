@@ -126,6 +126,13 @@ def direct(family: Family, theta: torch.Tensor, f: Loss, eps: Union[float, EpsSc
                                 generator)
 
 
+def arm(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 1,
+        generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """ARM (augment-REINFORCE-merge, beyond the seeds) for ``structgrad.bernoulli``: two antithetic
+    evaluations of f per sample, (f(1[u > sigmoid(-theta)]) - f(1[u < sigmoid(theta)])) (u - 1/2). Unbiased."""
+    return _C.estimators.arm(_family_name(family), -1, 0, theta, f, num_samples, generator)
+
+
 def available():
     """Every estimator with whether it is unbiased and a one-line description."""
     return _C.estimators.list()

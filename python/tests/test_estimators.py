@@ -90,7 +90,7 @@ def test_available_lists_every_estimator():
     names = {e["name"]: e["unbiased"] for e in estimators.available()}
     assert names == {"exact": True, "straight_through": False, "relaxed": False, "reinforce": True,
                      "e_reinforce": True, "e_reinforce_plus": True, "t_reinforce": True, "t_reinforce_plus": True,
-                     "relax": True, "gumbel_rao": False, "direct": False}
+                     "relax": True, "gumbel_rao": False, "direct": False, "arm": True}
 
 
 def test_import_has_the_public_names():

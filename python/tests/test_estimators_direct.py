@@ -51,3 +51,15 @@ def test_eps_schedule_and_bad_input():
         estimators.direct(structgrad.categorical, theta, lambda x: x.sum(-1), eps=0.0)
     with pytest.raises(ValueError, match="shape"):
         estimators.direct(structgrad.categorical, theta, lambda x: x)
+
+
+def test_arm_and_direct_on_binary_latents():
+    theta = torch.randn(6, dtype=torch.float64, generator=gen(8))
+    a = torch.randn(6, dtype=torch.float64, generator=gen(9))
+    f = lambda x: (x * a).sum(-1) ** 2  # noqa: E731
+    report = estimators.check("arm", structgrad.bernoulli, theta, f, draws=8000, seed=10, num_samples=2)
+    assert report["passed"] and not report["bias_detected"], report["verdict"]
+    report = estimators.check("direct", structgrad.bernoulli, theta, f, draws=4000, seed=11, eps=0.1, argmax="flip")
+    assert torch.isfinite(report["mean"]).all()
+    x = structgrad.bernoulli.sample(theta.expand(20000, 6), generator=gen(12))
+    torch.testing.assert_close(x.mean(0), torch.sigmoid(theta), atol=0.02, rtol=0)

@@ -6,6 +6,7 @@
 
 #include "structgrad/estimators/check.h"
 #include "structgrad/estimators/estimators.h"
+#include "structgrad/structures/bernoulli.h"
 #include "structgrad/structures/categorical.h"
 #include "structgrad/structures/ranking.h"
 #include "structgrad/structures/spanning_tree.h"
@@ -98,6 +99,35 @@ TEST(Direct, EpsScheduleAnnealsEveryNSteps) {
   EXPECT_DOUBLE_EQ(schedule.value(999), 1.0);
   EXPECT_DOUBLE_EQ(schedule.value(1000), std::exp(-1.0));
   EXPECT_DOUBLE_EQ(schedule.value(100000), 0.1);
+}
+
+TEST(Direct, BinaryLatentsWithFlipAndEnumerate) {
+  // seed 003 §5: binary latents, the low-dimensional approximation and exact enumeration, both
+  // with less bias at smaller eps.
+  at::Tensor theta = fixed({6}, 21);
+  LossFn f = quadratic_loss(fixed({6}, 22), fixed({6}, 23));
+  for (const char* argmax : {"enumerate", "flip"}) {
+    Options options;
+    options.direct.argmax = argmax;
+    options.direct.eps = 1.0;
+    auto far = check_estimator("direct", bernoulli::family(), theta, f, options, 10000, 24);
+    options.direct.eps = 0.1;
+    auto near = check_estimator("direct", bernoulli::family(), theta, f, options, 10000, 24);
+    EXPECT_LT(near.relative_bias, far.relative_bias) << argmax;
+  }
+}
+
+TEST(Arm, IsUnbiasedAndNeedsBinaryChoices) {
+  at::Tensor theta = fixed({5}, 25);
+  LossFn f = quadratic_loss(fixed({5}, 26), fixed({5}, 27));
+  Options options;
+  options.num_samples = 2;
+  auto report = check_estimator("arm", bernoulli::family(), theta, f, options, 20000, 28);
+  EXPECT_TRUE(report.passed) << report.verdict;
+  EXPECT_FALSE(report.bias_detected) << report.verdict;
+  auto reinforce = check_estimator("reinforce", bernoulli::family(), theta, f, options, 20000, 29);
+  EXPECT_LT(report.variance, reinforce.variance);
+  EXPECT_THROW(arm(categorical::family(), theta, f), c10::ValueError);
 }
 
 TEST(Direct, BadInput) {

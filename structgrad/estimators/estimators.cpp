@@ -329,6 +329,27 @@ Estimate direct(const Family& family, const at::Tensor& theta, const LossFn& f, 
   return {surrogate, losses.detach().squeeze(0)};
 }
 
+Estimate arm(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+             GeneratorOpt generator) {
+  const char* estimator = "estimators.arm";
+  check_theta(estimator, family, theta);
+  TORCH_CHECK_VALUE(family.name == "bernoulli", estimator, ": ARM needs independent binary choices (family bernoulli), got ",
+                    family.name);
+  TORCH_CHECK_VALUE(num_samples >= 1, estimator, ": num_samples must be at least 1, got ", num_samples);
+  std::vector<int64_t> sizes{num_samples};
+  sizes.insert(sizes.end(), theta.sizes().begin(), theta.sizes().end());
+  at::Tensor u = at::empty(sizes, at::kDouble).uniform_(0, 1, generator).to(theta.scalar_type());
+  at::Tensor logits = theta.detach().unsqueeze(0);
+  at::Tensor antithetic = (u > at::sigmoid(-logits)).to(theta.scalar_type());
+  at::Tensor direct_draw = (u < at::sigmoid(logits)).to(theta.scalar_type());
+  at::Tensor losses = evaluate(estimator, family, theta, f, at::cat({antithetic, direct_draw}));  // (2K, *batch)
+  at::Tensor difference = (losses.narrow(0, 0, num_samples) - losses.narrow(0, num_samples, num_samples)).detach();
+  at::Tensor g = (difference.unsqueeze(-1) * (u - 0.5)).mean(0);
+  // Both draws are Bernoulli(sigmoid(theta)): f's parameters get the mean of the two.
+  at::Tensor surrogate = (theta * g).sum() + losses.mean(0).sum();
+  return {surrogate, losses.detach().mean(0)};
+}
+
 double EpsSchedule::value(int64_t step) const {
   TORCH_CHECK_VALUE(every >= 1 && minimum > 0 && start > 0 && rate >= 0, "EpsSchedule: need start > 0, rate >= 0, ",
                     "every >= 1 and minimum > 0");
@@ -349,6 +370,7 @@ const std::vector<EstimatorInfo>& estimator_list() {
       {"relax", true, "RELAX (seed 002 Eq. 6) with the relaxed loss as control variate, tau"},
       {"gumbel_rao", false, "straight-through with the relaxation averaged over perturbations given the trace"},
       {"direct", false, "direct optimization through argmax (seed 003): (z*(eps) - z*) / eps, eps"},
+      {"arm", true, "augment-REINFORCE-merge for bernoulli: two antithetic draws per sample"},
   };
   return list;
 }
@@ -374,6 +396,7 @@ Estimate estimate(const std::string& name, const Family& family, const at::Tenso
   if (name == "t_reinforce_plus") return t_reinforce_plus(family, theta, f, options.num_samples, generator);
   if (name == "relax") return relax(family, theta, f, {}, options.relax, options.num_samples, generator);
   if (name == "direct") return direct(family, theta, f, options.direct, generator);
+  if (name == "arm") return arm(family, theta, f, options.num_samples, generator);
   return gumbel_rao(family, theta, f, options.relax, options.num_conditional, generator);
 }
 

@@ -115,6 +115,12 @@ struct EpsSchedule {
   double value(int64_t step) const;
 };
 
+// ARM, augment-REINFORCE-merge (Yin & Zhou 2019), beyond the seeds, for the bernoulli family:
+//   E_u[(f(1[u > sigmoid(-theta)]) - f(1[u < sigmoid(theta)])) (u - 1/2)],  u ~ U(0, 1)^n,
+// two antithetic evaluations of f per sample, K = num_samples averaged. Unbiased.
+Estimate arm(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples = 1,
+             GeneratorOpt generator = c10::nullopt);
+
 // Every estimator's parameters in one place, so that tools can pick an estimator by name.
 struct Options {
   RelaxOptions relax;

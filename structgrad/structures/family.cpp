@@ -1,6 +1,7 @@
 #include "structgrad/structures/family.h"
 
 #include "structgrad/structures/arborescence.h"
+#include "structgrad/structures/bernoulli.h"
 #include "structgrad/structures/binary_tree.h"
 #include "structgrad/structures/categorical.h"
 #include "structgrad/structures/graph.h"
@@ -20,6 +21,7 @@ std::vector<int64_t> Family::batch_shape(const at::Tensor& theta) const {
 }
 
 at::Tensor Family::perturb(const at::Tensor& theta, GeneratorOpt generator) const {
+  if (perturbation) return perturbation(theta, generator);
   return theta + graph::edge_noise(theta, symmetric, generator);
 }
 
@@ -35,6 +37,7 @@ Family family(const std::string& name, const FamilyOptions& options) {
   if (name == "ranking") return ranking::family();
   if (name == "matching") return matching::family();
   if (name == "binary_tree") return binary_tree::family();
+  if (name == "bernoulli") return bernoulli::family();
   if (name == "arborescence") return arborescence::family(options.root);
   if (name == "topk") {
     TORCH_CHECK_VALUE(options.k >= 0, "family topk: the subset size k must be given");
@@ -46,7 +49,8 @@ Family family(const std::string& name, const FamilyOptions& options) {
 }
 
 std::vector<std::string> family_names() {
-  return {"categorical", "topk", "ranking", "permutation", "matching", "spanning_tree", "arborescence", "binary_tree"};
+  return {"categorical", "topk", "ranking", "permutation", "matching", "spanning_tree", "arborescence", "binary_tree",
+          "bernoulli"};
 }
 
 }  // namespace structgrad

@@ -41,9 +41,11 @@ struct Family {
   std::function<at::Tensor(const at::Tensor& theta)> map;
   // A perturb-and-MAP sample: map(theta + Gumbel noise).
   std::function<at::Tensor(const at::Tensor& theta, GeneratorOpt)> sample;
-  // theta + G with the family's noise (one Gumbel per part, mirrored when symmetric), so that
-  // map(perturb(theta)) is sample's law.
+  // theta + G with the family's noise, so that map(perturb(theta)) is sample's law: `perturbation`
+  // where the family sets it (bernoulli: a logistic), else one Gumbel per part, mirrored when
+  // symmetric.
   at::Tensor perturb(const at::Tensor& theta, GeneratorOpt generator) const;
+  std::function<at::Tensor(const at::Tensor& theta, GeneratorOpt)> perturbation;
   // The stochastic softmax trick.
   std::function<at::Tensor(const at::Tensor& theta, const RelaxOptions&, GeneratorOpt)> relax;
   // Every structure of an instance the size of theta's event: (N, *event_shape).

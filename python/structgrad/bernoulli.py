@@ -1,0 +1,54 @@
+"""The Bernoulli family: n independent binary choices, z in {0,1}^n with P(z_i = 1) = sigmoid(theta_i).
+
+theta is (*batch, n) logits. Perturb-and-MAP adds a logistic (the difference of the two values'
+Gumbels) to theta; ``relax`` is the binary Concrete.
+"""
+from typing import Optional
+
+import torch
+
+from . import _C
+
+name = "bernoulli"
+_impl = _C.bernoulli
+
+
+def map(theta: torch.Tensor) -> torch.Tensor:  # noqa: A001  (the verb's public name)
+    """1[theta > 0]."""
+    return _impl.map(theta)
+
+
+def sample(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """1[theta + L > 0], L logistic: Bernoulli(sigmoid(theta))."""
+    return _impl.sample(theta, generator)
+
+
+def perturb(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """theta + L, the perturbation ``sample`` thresholds (the same draw for the same generator state)."""
+    return _impl.perturb(theta, generator)
+
+
+def relax(theta: torch.Tensor, tau: float, hard: bool = False,
+          generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """The binary Concrete sigmoid((theta + L) / tau); hard=True: the exact sample forward."""
+    return _impl.relax(theta, tau, hard, generator)
+
+
+def log_prob(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """log P(z = x) for x (*, *batch, n): (*, *batch)."""
+    return _impl.log_prob(theta, x)
+
+
+def log_partition(theta: torch.Tensor) -> torch.Tensor:
+    """sum_i softplus(theta_i): (*batch)."""
+    return _impl.log_partition(theta)
+
+
+def marginals(theta: torch.Tensor) -> torch.Tensor:
+    """sigmoid(theta)."""
+    return _impl.marginals(theta)
+
+
+def enumerate(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:  # noqa: A001
+    """Every z in {0,1}^n: (2^n, n); n <= 16."""
+    return _impl.enumerate(n).to(dtype)
