@@ -255,20 +255,24 @@ IGRStickBreaking::IGRStickBreaking(at::Tensor loc, at::Tensor scale, double temp
 IGRStickBreaking::Mapped IGRStickBreaking::map(const at::Tensor& y) const {
   at::Tensor log_u = at::log_sigmoid(y), log_stay = at::log_sigmoid(-y);
   // log of the stick left before each break.
-  at::Tensor log_left = at::cat({at::zeros_like(y.narrow(-1, 0, 1)), at::cumsum(log_stay, -1).narrow(-1, 0, latent_dim() - 1)}, -1);
+  at::Tensor log_left =
+      at::cat({at::zeros_like(y.narrow(-1, 0, 1)), at::cumsum(log_stay, -1).narrow(-1, 0, latent_dim() - 1)}, -1);
   // The leftover is nonincreasing, so `used` is a prefix; the first break is always used.
   at::Tensor used = log_left >= std::log1p(-rho_);
   at::Tensor sticks = used.sum(-1);
   at::Tensor x = ((log_u + log_left).exp() / temperature_).masked_fill(~used, -kInf);
-  at::Tensor log_normalizer = at::logsumexp(at::cat({x, at::full_like(x.narrow(-1, 0, 1), std::log(delta_))}, -1), -1, true);
+  at::Tensor log_normalizer =
+      at::logsumexp(at::cat({x, at::full_like(x.narrow(-1, 0, 1), std::log(delta_))}, -1), -1, true);
   at::Tensor log_z_sticks = x - log_normalizer;
   at::Tensor log_slack = std::log(delta_) - log_normalizer;
   // The slack category goes right after the sticks used, at index K - 1.
-  at::Tensor log_z = at::cat({log_z_sticks, at::full_like(log_slack, -kInf)}, -1).scatter(-1, sticks.unsqueeze(-1), log_slack);
+  at::Tensor log_z =
+      at::cat({log_z_sticks, at::full_like(log_slack, -kInf)}, -1).scatter(-1, sticks.unsqueeze(-1), log_slack);
   const int64_t width = sticks.numel() ? sticks.max().item<int64_t>() + 1 : 1;
   // Triangular chain y -> sigmoid -> stick-breaking -> / tau -> softmax++ on the sticks used.
   at::Tensor per_stick = (log_u + log_stay + log_left + log_z_sticks).masked_fill(~used, 0);
-  at::Tensor log_abs_det = per_stick.sum(-1) + log_slack.squeeze(-1) - sticks.to(y.scalar_type()) * std::log(temperature_);
+  at::Tensor log_abs_det =
+      per_stick.sum(-1) + log_slack.squeeze(-1) - sticks.to(y.scalar_type()) * std::log(temperature_);
   return {log_z.narrow(-1, 0, width), log_abs_det, sticks + 1};
 }
 

@@ -171,7 +171,8 @@ class IGRStickBreaking : public InvertibleGaussian {
 };
 
 // Eq. 19: KL(q || p) = KL(N(q.loc, q.scale) || N(p.loc, p.scale)), the broadcast batch shape
-// of q and p (a prior of shape (D) serves a (*batch, D) posterior). q and p must share g (same_map). For IGRStickBreaking this is the KL of the untruncated D-stick relaxation, an
+// of q and p (a prior of shape (D) serves a (*batch, D) posterior). q and p must share g
+// (same_map). For IGRStickBreaking this is the KL of the untruncated D-stick relaxation, an
 // upper bound on the KL of the truncated draws (data processing); the truncated KL is
 // E_q[sum over the K - 1 sticks used of the per-coordinate Gaussian KL].
 at::Tensor kl_divergence(const InvertibleGaussian& q, const InvertibleGaussian& p);

@@ -269,9 +269,8 @@ TEST(Igr, BadInput) {
                      "value and the batch");
   expect_value_error([&] { IGR(loc, scale, 0.5).mean_estimate(1); }, "num_samples");
   expect_value_error([&] { IGRPlanar(loc, scale, u, u, b, 0.5, 0.0); }, "delta");
-  expect_value_error([&] { IGRPlanar(loc, scale, u.unsqueeze(1).expand({1, 3, kDim}), u.unsqueeze(1).expand({1, 3, kDim}),
-                                     b.unsqueeze(1).expand({1, 3}), 0.5); },
-                     "u and w, and loc");
+  at::Tensor wide_u = u.unsqueeze(1).expand({1, 3, kDim}), wide_b = b.unsqueeze(1).expand({1, 3});
+  expect_value_error([&] { IGRPlanar(loc, scale, wide_u, wide_u, wide_b, 0.5); }, "u and w, and loc");
   expect_value_error(
       [&] {
         IGRStickBreaking q(loc, scale, 0.5);

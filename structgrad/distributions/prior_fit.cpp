@@ -61,8 +61,9 @@ PriorFit fit_prior(const at::Tensor& target, const PriorFitOptions& options) {
   // Draws z (n, W) under the current parameters.
   auto draw = [&](int64_t n) -> at::Tensor {
     if (options.family == "concrete") return ExpConcrete(loc, options.temperature).rsample({n}, generator).exp();
-    if (options.family == "igr") return IGR(loc, log_scale.exp(), options.temperature, options.delta).rsample({n}, generator);
-    return IGRStickBreaking(loc, log_scale.exp(), options.temperature, options.delta, options.rho).rsample({n}, generator);
+    const at::Tensor scale = log_scale.exp();
+    if (options.family == "igr") return IGR(loc, scale, options.temperature, options.delta).rsample({n}, generator);
+    return IGRStickBreaking(loc, scale, options.temperature, options.delta, options.rho).rsample({n}, generator);
   };
   auto estimate = [&](const at::Tensor& z) { return (options.hard ? hard(z) : z).mean(0); };
 
