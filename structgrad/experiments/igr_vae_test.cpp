@@ -36,6 +36,8 @@ TEST(IgrVae, EveryRelaxationTrainsWithFiniteDecreasingLoss) {
     for (const auto& point : result.training.curve) EXPECT_TRUE(std::isfinite(point.test_loss)) << run.label;
     EXPECT_LT(result.training.final_test_loss, result.training.curve.front().test_loss) << run.label;
     EXPECT_GE(result.prior_total_variation, 0) << run.label;
+    EXPECT_GE(result.near_vertex_fraction, 0) << run.label;
+    EXPECT_LE(result.near_vertex_fraction, 1) << run.label;
   }
 }
 
