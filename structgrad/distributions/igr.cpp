@@ -78,11 +78,15 @@ IGRSample InvertibleGaussian::transform(const at::Tensor& y) const {
 
 IGRSample InvertibleGaussian::push_forward(const at::Tensor& y) const {
   Mapped mapped = map(y);
-  // Only the coordinates a draw uses carry Gaussian density (all D of them but for truncation).
-  at::Tensor used = at::arange(latent_dim(), y.options().dtype(at::kLong)) < (mapped.num_categories - 1).unsqueeze(-1);
   at::Tensor standardized = (y - loc_) / scale_;
   at::Tensor log_normal = -0.5 * standardized.square() - scale_.log() - 0.5 * std::log(2 * M_PI);
-  at::Tensor log_gaussian = log_normal.masked_fill(~used, 0).sum(-1);
+  if (truncated_) {
+    // Only the coordinates a draw uses carry Gaussian density.
+    at::Tensor used =
+        at::arange(latent_dim(), y.options().dtype(at::kLong)) < (mapped.num_categories - 1).unsqueeze(-1);
+    log_normal = log_normal.masked_fill(~used, 0);
+  }
+  at::Tensor log_gaussian = log_normal.sum(-1);
   return {mapped.log_z.exp(), mapped.log_z, log_gaussian - mapped.log_abs_det, mapped.num_categories, y};
 }
 
