@@ -135,8 +135,12 @@ IgrVaeResult train_igr_vae(const RelaxationRun& run, const ImageDataset& data, c
                     ": variables must be positive and categories at least 2, got ", config.variables, " and ",
                     config.categories);
   // Low-temperature relaxations feed subnormal floats to the decoder, which slow x86 matrix
-  // products by orders of magnitude; flushing them to zero changes no reported digit.
-  at::globalContext().setFlushDenormal(true);
+  // products by orders of magnitude; flushing them to zero changes no reported digit. Torch's
+  // default (off) is restored on the way out.
+  struct FlushDenormals {
+    FlushDenormals() { at::globalContext().setFlushDenormal(true); }
+    ~FlushDenormals() { at::globalContext().setFlushDenormal(false); }
+  } flush_denormals;
   torch::manual_seed(config.seed);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
   // One binarization of the test set and one evaluation noise for every run and every point.
