@@ -1,6 +1,7 @@
 // The `structgrad` command line: experiments, estimator checks and samplers.
 //
 //   structgrad demo                       train the seed 003 discrete VAE with every estimator
+//   structgrad igr-vae --steps 4000       the seed 004 VAE: IGR-I, IGR-Planar, IGR-SB against GS
 //   structgrad check --estimator reinforce --family categorical --n 5
 //   structgrad sample --family categorical --n 5 --batch 3 --seed 0
 #include <CLI/CLI.hpp>
@@ -14,6 +15,7 @@
 
 #include "structgrad/structgrad.h"
 #include "structgrad/experiments/demo.h"
+#include "structgrad/experiments/igr_vae.h"
 
 namespace {
 
@@ -118,6 +120,21 @@ int main(int argc, char** argv) {
   bool quiet = false;
   demo_command->add_flag("--quiet", quiet, "no progress bar");
 
+  structgrad::experiments::IgrVaeConfig igr_vae;
+  auto* igr_vae_command = app.add_subcommand(
+      "igr-vae", "train the seed 004 discrete VAE (30 x 10 latents) with IGR-I, IGR-Planar, IGR-SB and GS");
+  igr_vae_command->add_option("--steps", igr_vae.steps, "training steps per run")->check(CLI::PositiveNumber);
+  igr_vae_command->add_option("--eval-every", igr_vae.eval_every, "steps between test evaluations")
+      ->check(CLI::PositiveNumber);
+  igr_vae_command->add_option("--batch-size", igr_vae.batch_size)->check(CLI::PositiveNumber);
+  igr_vae_command->add_option("--prior-fit-steps", igr_vae.prior_fit_steps, "Eq. 20 steps per IGR prior")
+      ->check(CLI::NonNegativeNumber);
+  igr_vae_command->add_option("--seed", igr_vae.seed);
+  igr_vae_command->add_option("--data", igr_vae.data_directory, "Fashion-MNIST IDX directory");
+  igr_vae_command->add_option("--out", igr_vae.output_directory, "results directory");
+  igr_vae_command->add_option("--only", igr_vae.only, "run only these labels (gs_0.67, igr_0.50, ...)");
+  igr_vae_command->add_flag("--quiet", quiet, "no progress bar");
+
   std::string estimator = "reinforce", family_name = "categorical";
   int64_t n = 5, draws = 20000, batch = 3;
   uint64_t seed = 0;
@@ -149,6 +166,11 @@ int main(int argc, char** argv) {
     if (*demo_command) {
       demo.vae.progress = !quiet;
       structgrad::experiments::run_demo(demo);
+      return 0;
+    }
+    if (*igr_vae_command) {
+      igr_vae.progress = !quiet;
+      structgrad::experiments::run_igr_vae(igr_vae);
       return 0;
     }
     if (*check_command) return run_check(estimator, family_name, family_options, n, draws, seed, options, json);

@@ -329,6 +329,10 @@ void bind_distributions(py::module_& m) {
       .def("rsample", [](const dist::InvertibleGaussian& q, std::vector<int64_t> shape, GeneratorOpt generator,
                          bool hard) { return q.rsample(shape, generator, hard); },
            "sample_shape"_a, "generator"_a = py::none(), "hard"_a = false)
+      .def("mean_estimate", [](const dist::InvertibleGaussian& q, int64_t num_samples, GeneratorOpt generator) {
+             dist::MonteCarloEstimate mean = q.mean_estimate(num_samples, generator);
+             return py::make_tuple(mean.estimate, mean.standard_error);
+           }, "num_samples"_a, "generator"_a = py::none())
       .def("transform", &dist::InvertibleGaussian::transform, "y"_a)
       .def("log_prob", [=](const dist::InvertibleGaussian& q, const at::Tensor& z, const OptionalTensor& k) {
              return q.log_prob(z, or_undefined(k));
@@ -347,7 +351,7 @@ void bind_distributions(py::module_& m) {
   sub.def("log_softmax_pp", &dist::log_softmax_pp, "x"_a, "delta"_a);
   sub.def("hard", &dist::hard, "z"_a);
   sub.def("igr_kl_divergence", &dist::kl_divergence, "q"_a, "p"_a);
-  auto as_pair = [](const dist::KLEstimate& e) { return py::make_tuple(e.estimate, e.standard_error); };
+  auto as_pair = [](const dist::MonteCarloEstimate& e) { return py::make_tuple(e.estimate, e.standard_error); };
   sub.def("igr_monte_carlo_kl", [=](const dist::InvertibleGaussian& q, const dist::InvertibleGaussian& p,
                                     int64_t num_samples, GeneratorOpt generator) {
         return as_pair(dist::monte_carlo_kl(q, p, num_samples, generator));

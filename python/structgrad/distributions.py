@@ -59,7 +59,12 @@ class _InvertibleGaussian(Distribution):
     (Lebesgue measure on its first K - 1 entries), -inf outside the open simplex;
     ``log_prob_log_space`` takes log z and stays finite where z rounds to a vertex.
     ``rsample_with_log_prob`` returns the draw with z, log_z, log_prob, num_categories and the
-    Gaussian ``latent``. There is no closed-form mean or entropy.
+    Gaussian ``latent``.
+
+    ``mean``, ``variance`` and ``entropy`` raise NotImplementedError: none has a closed form (the
+    mean is a logistic-normal integral, the entropy needs E[log |det J_g|]), and a silent Monte
+    Carlo value would hide its error. ``mean_estimate(num_samples, generator)`` returns the Monte
+    Carlo mean with its standard error.
     """
 
     arg_constraints = {}
@@ -82,6 +87,31 @@ class _InvertibleGaussian(Distribution):
 
     def rsample_with_log_prob(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
         return self._core.rsample_with_log_prob(list(sample_shape), generator)
+
+    def mean_estimate(self, num_samples: int, generator: Optional[torch.Generator] = None):
+        """(estimate, standard_error) of E[z] from num_samples >= 2 draws, each (*batch, K).
+
+        For IGRStickBreaking K is the largest number of categories among the draws, entries past a
+        draw's own K counting as 0. Differentiable in loc and scale.
+        """
+        return self._core.mean_estimate(num_samples, generator)
+
+    def _no_closed_form(self, quantity: str):
+        return NotImplementedError(
+            f"{type(self).__name__}.{quantity}: IGR has no closed-form {quantity} (z is a Gaussian pushed through "
+            "an invertible map onto the simplex); use mean_estimate(num_samples, generator) for a Monte Carlo "
+            "mean with its standard error")
+
+    @property
+    def mean(self):
+        raise self._no_closed_form("mean")
+
+    @property
+    def variance(self):
+        raise self._no_closed_form("variance")
+
+    def entropy(self):
+        raise self._no_closed_form("entropy")
 
     def transform(self, y: torch.Tensor):
         """Pushes Gaussian points y (*, D) through g: the same record as ``rsample_with_log_prob``."""

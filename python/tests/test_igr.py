@@ -100,11 +100,39 @@ def test_low_temperature_and_large_locations_are_finite():
     (lambda l, s: IGRStickBreaking(0.5, l, s, rho=1.0), "rho"),
     (lambda l, s: IGRPlanar(0.5, l, s, torch.zeros(1, 4), torch.zeros(1, 3), torch.zeros(1)), "u and w"),
     (lambda l, s: torch.distributions.kl_divergence(IGR(0.5, l, s), IGR(0.4, l, s)), "share"),
+    (lambda l, s: torch.distributions.kl_divergence(IGR(0.5, l, s), IGR(0.5, l[:1].expand(3, 4), s[:1].expand(3, 4))),
+     "q.loc and p.loc"),
+    (lambda l, s: monte_carlo_kl(IGR(0.5, l[0], s[0]), IGR(0.5, l, s), 10), "must broadcast to q's"),
+    (lambda l, s: IGR(0.5, l, s).transform(torch.zeros(3, 4, dtype=torch.float64)), "y and loc"),
+    (lambda l, s: IGR(0.5, l, s).log_prob(torch.full((3, 5), 0.2, dtype=torch.float64)), "value and the batch"),
+    (lambda l, s: IGR(0.5, l, s).mean_estimate(1), "num_samples"),
+    (lambda l, s: IGRStickBreaking(0.5, l, s, rho=0.0), "rho"),
+    (lambda l, s: IGRStickBreaking(0.5, l, s, delta=-1.0), "delta"),
+    (lambda l, s: IGRPlanar(0.0, l, s, torch.zeros(1, 4), torch.zeros(1, 4), torch.zeros(1)), "temperature"),
+    (lambda l, s: IGRPlanar(0.5, l, s, torch.zeros(1, 3, 4), torch.zeros(1, 3, 4), torch.zeros(1, 3)),
+     "u and w, and loc"),
 ])
 def test_bad_input_names_the_argument(make, argument):
     loc, scale = params(19)
     with pytest.raises(ValueError, match=argument):
         make(loc, scale)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_no_closed_form_moments_and_mean_estimate_covers_the_mean(index):
+    loc, scale = params(20)
+    q = variants(loc, scale, 0.5)[index]
+    for moment in (lambda: q.mean, lambda: q.variance, q.entropy):
+        with pytest.raises(NotImplementedError, match="mean_estimate"):
+            moment()
+    estimate, standard_error = q.mean_estimate(2000, generator=gen(21))
+    reference = q.sample((200000,), generator=gen(22)).mean(0)
+    width = reference.shape[-1]
+    estimate = torch.nn.functional.pad(estimate, (0, width - estimate.shape[-1]))
+    standard_error = torch.nn.functional.pad(standard_error, (0, width - standard_error.shape[-1]))
+    torch.testing.assert_close(estimate.sum(-1), torch.ones(2, dtype=torch.float64))
+    assert ((estimate - reference).abs() <= 4.5 * standard_error + 1e-12).all(), (estimate, reference, standard_error)
+    assert (standard_error[..., :2] > 0).all()
 
 
 def test_fit_prior_negative_binomial_from_a_torch_distribution():
@@ -122,3 +150,6 @@ def test_fit_prior_is_deterministic_and_poisson_callable_works():
     assert torch.equal(a.loc, b.loc) and a.total_variation == b.total_variation
     with pytest.raises(ValueError, match="family"):
         fit_prior(poisson, family="gumbel", steps=1)
+    for argument, value in (("temperature", 0.0), ("delta", -1.0), ("rho", 1.5)):
+        with pytest.raises(ValueError, match=f"fit_prior: {argument}"):
+            fit_prior(poisson, steps=1, **{argument: value})

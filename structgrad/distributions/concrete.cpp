@@ -1,6 +1,7 @@
 #include "structgrad/distributions/concrete.h"
 
 #include <cmath>
+#include <limits>
 
 #include "structgrad/ops/check.h"
 
@@ -42,8 +43,12 @@ at::Tensor Concrete::rsample(at::IntArrayRef sample_shape, GeneratorOpt generato
 
 at::Tensor Concrete::log_prob(const at::Tensor& value) const {
   check::no_nan("Concrete.log_prob", "value", value);
-  at::Tensor log_value = value.log();
-  return exp_concrete_.log_prob(log_value) - log_value.sum(-1);
+  // A zero entry (an underflowed draw) lies outside the open simplex: -inf, as for IGR, rather
+  // than the inf - inf of its log; log(1) there keeps the graph free of it.
+  at::Tensor interior = (value > 0).all(-1, true);
+  at::Tensor log_value = at::where(interior, value, at::ones_like(value)).log();
+  at::Tensor log_p = exp_concrete_.log_prob(log_value) - log_value.sum(-1);
+  return log_p.masked_fill(~interior.squeeze(-1), -std::numeric_limits<double>::infinity());
 }
 
 }  // namespace structgrad::distributions

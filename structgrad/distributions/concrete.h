@@ -45,7 +45,9 @@ class Concrete {
 
   // (*sample_shape, *batch, n) points of the simplex: exp of ExpConcrete's sample.
   at::Tensor rsample(at::IntArrayRef sample_shape = {}, GeneratorOpt generator = c10::nullopt) const;
-  // value: points of the simplex, (*, *batch, n) -> (*, *batch).
+  // value: points of the simplex, (*, *batch, n) -> (*, *batch); -inf where an entry is 0
+  // (outside the open simplex), as for draws that underflow at low temperature: score those
+  // with ExpConcrete on log values instead.
   at::Tensor log_prob(const at::Tensor& value) const;
 
   const ExpConcrete& log_space() const { return exp_concrete_; }

@@ -54,6 +54,13 @@ TEST(ExpConcrete, LowTemperatureAndLargeLogitsStayFinite) {
   EXPECT_TRUE(at::isfinite(y).all().item<bool>());
   EXPECT_TRUE(at::isfinite(log_p).all().item<bool>());
   EXPECT_TRUE(at::isfinite(logits.grad()).all().item<bool>());
+  // The simplex form of the same draws underflows to vertices: -inf there, never NaN.
+  Concrete simplex(logits.detach(), 0.01);
+  at::Tensor x = simplex.rsample({}, seeded(7));
+  ASSERT_TRUE((x == 0).any().item<bool>());
+  at::Tensor log_x = simplex.log_prob(x);
+  EXPECT_FALSE(at::isnan(log_x).any().item<bool>());
+  EXPECT_TRUE(at::equal(at::isinf(log_x), (x == 0).any(-1)));
 }
 
 TEST(ExpConcrete, BadInput) {

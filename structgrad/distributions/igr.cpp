@@ -28,12 +28,6 @@ at::Tensor softmax_pp_log_abs_det(const at::Tensor& log_z, double temperature) {
   return log_z.sum(-1) - double(log_z.size(-1) - 1) * std::log(temperature);
 }
 
-void check_value(const char* name, const char* function, const at::Tensor& value) {
-  TORCH_CHECK_VALUE(value.defined() && at::isFloatingType(value.scalar_type()) && value.dim() >= 1, name, ".",
-                    function, ": value must be a floating-point tensor with at least one dimension");
-  TORCH_CHECK_VALUE(!at::isnan(value).any().item<bool>(), name, ".", function, ": value contains NaN");
-}
-
 at::Tensor constant_categories(const at::Tensor& y, int64_t categories) {
   auto rows = y.sizes().slice(0, y.dim() - 1);
   return at::full(rows, categories, y.options().dtype(at::kLong));
@@ -44,6 +38,13 @@ at::Tensor constant_categories(const at::Tensor& y, int64_t categories) {
 at::Tensor log_softmax_pp(const at::Tensor& x, double delta) {
   at::Tensor slack = at::full_like(x.narrow(-1, 0, 1), std::log(delta));
   return at::log_softmax(at::cat({x, slack}, -1), -1);
+}
+
+MonteCarloEstimate monte_carlo_mean(const at::Tensor& draws) {
+  check::logits("monte_carlo_mean", "draws", draws, 1);
+  TORCH_CHECK_VALUE(draws.size(0) >= 2, "monte_carlo_mean: draws must hold at least 2 samples, got shape ",
+                    check::shape_string(draws.sizes()));
+  return {draws.mean(0), draws.std(0, /*unbiased=*/true) / std::sqrt(double(draws.size(0)))};
 }
 
 at::Tensor hard(const at::Tensor& z) {
@@ -67,21 +68,32 @@ InvertibleGaussian::InvertibleGaussian(const char* name, at::Tensor loc, at::Ten
 }
 
 IGRSample InvertibleGaussian::transform(const at::Tensor& y) const {
-  TORCH_CHECK_VALUE(y.dim() >= 1 && y.size(-1) == latent_dim(), name_, ".transform: y must end in ",
-                    latent_dim(), " coordinates, got shape ", check::shape_string(y.sizes()));
+  const std::string function = std::string(name_) + ".transform";
+  check::logits(function.c_str(), "y", y, 1);
+  TORCH_CHECK_VALUE(y.size(-1) == latent_dim(), function, ": y must end in ", latent_dim(),
+                    " coordinates, got shape ", check::shape_string(y.sizes()));
+  check::broadcastable(function.c_str(), "y and loc", y.sizes(), loc_.sizes());
+  return push_forward(y);
+}
+
+IGRSample InvertibleGaussian::push_forward(const at::Tensor& y) const {
   Mapped mapped = map(y);
-  // Only the coordinates a draw uses carry Gaussian density (all D of them but for truncation).
-  at::Tensor used = at::arange(latent_dim(), y.options().dtype(at::kLong)) < (mapped.num_categories - 1).unsqueeze(-1);
   at::Tensor standardized = (y - loc_) / scale_;
   at::Tensor log_normal = -0.5 * standardized.square() - scale_.log() - 0.5 * std::log(2 * M_PI);
-  at::Tensor log_gaussian = log_normal.masked_fill(~used, 0).sum(-1);
+  if (truncated_) {
+    // Only the coordinates a draw uses carry Gaussian density.
+    at::Tensor used =
+        at::arange(latent_dim(), y.options().dtype(at::kLong)) < (mapped.num_categories - 1).unsqueeze(-1);
+    log_normal = log_normal.masked_fill(~used, 0);
+  }
+  at::Tensor log_gaussian = log_normal.sum(-1);
   return {mapped.log_z.exp(), mapped.log_z, log_gaussian - mapped.log_abs_det, mapped.num_categories, y};
 }
 
 IGRSample InvertibleGaussian::rsample_with_log_prob(at::IntArrayRef sample_shape, GeneratorOpt generator) const {
   std::vector<int64_t> sizes(sample_shape.begin(), sample_shape.end());
   sizes.insert(sizes.end(), loc_.sizes().begin(), loc_.sizes().end());
-  return transform(loc_ + scale_ * standard_normal(sizes, loc_.options(), generator));
+  return push_forward(loc_ + scale_ * standard_normal(sizes, loc_.options(), generator));
 }
 
 at::Tensor InvertibleGaussian::rsample(at::IntArrayRef sample_shape, GeneratorOpt generator, bool hard) const {
@@ -89,8 +101,13 @@ at::Tensor InvertibleGaussian::rsample(at::IntArrayRef sample_shape, GeneratorOp
   return hard ? distributions::hard(z) : z;
 }
 
+MonteCarloEstimate InvertibleGaussian::mean_estimate(int64_t num_samples, GeneratorOpt generator) const {
+  check::in_range((std::string(name_) + ".mean_estimate").c_str(), "num_samples", num_samples, 2, INT64_MAX);
+  return monte_carlo_mean(rsample({num_samples}, generator));
+}
+
 at::Tensor InvertibleGaussian::log_prob(const at::Tensor& z, const at::Tensor& num_categories) const {
-  check_value(name_, "log_prob", z);
+  check::logits((std::string(name_) + ".log_prob").c_str(), "value", z, 1);
   // Zeros become -inf without a log(0) in the graph, whose backward would be 0/0.
   at::Tensor positive = z > 0;
   at::Tensor log_z = at::where(positive, at::where(positive, z, at::ones_like(z)).log(), at::full_like(z, -kInf));
@@ -98,7 +115,7 @@ at::Tensor InvertibleGaussian::log_prob(const at::Tensor& z, const at::Tensor& n
 }
 
 at::Tensor InvertibleGaussian::log_prob_log_space(const at::Tensor& log_z, const at::Tensor& num_categories) const {
-  check_value(name_, "log_prob_log_space", log_z);
+  check::logits((std::string(name_) + ".log_prob_log_space").c_str(), "log_value", log_z, 1);
   return log_prob_of(log_z, num_categories);
 }
 
@@ -109,6 +126,8 @@ at::Tensor InvertibleGaussian::log_prob_of(const at::Tensor& log_z, at::Tensor n
                     ".log_prob: value must end in ", truncated_ ? "at most " : "", full,
                     " categories, got shape ", check::shape_string(log_z.sizes()));
   auto rows = log_z.sizes().slice(0, log_z.dim() - 1);
+  check::broadcastable((std::string(name_) + ".log_prob").c_str(), "value and the batch", rows,
+                       loc_.sizes().slice(0, loc_.dim() - 1));
   if (num_categories.defined()) {
     TORCH_CHECK_VALUE(!at::isFloatingType(num_categories.scalar_type()) && num_categories.sizes() == rows, name_,
                       ".log_prob: num_categories must be an integer tensor of shape ", check::shape_string(rows),
@@ -123,7 +142,7 @@ at::Tensor InvertibleGaussian::log_prob_of(const at::Tensor& log_z, at::Tensor n
   at::Tensor finite = at::isfinite(log_z);
   // Finite values keep the graph free of inf - inf; the rows that needed it are masked below.
   at::Tensor safe = at::where(finite, log_z, at::zeros_like(log_z));
-  IGRSample back = transform(inverse(safe, num_categories));
+  IGRSample back = push_forward(inverse(safe, num_categories));
   // z is in the support iff it is nonzero inside its K categories, zero after them, and g maps
   // its preimage back onto it (which also checks that it sums to one).
   const int64_t common = std::min(width, back.log_z.size(-1));
@@ -169,8 +188,9 @@ IGRPlanar::IGRPlanar(at::Tensor loc, at::Tensor scale, at::Tensor u, at::Tensor 
                     check::shape_string(u_.sizes()), " and ", check::shape_string(w_.sizes()));
   TORCH_CHECK_VALUE(b_.sizes() == u_.sizes().slice(0, u_.dim() - 1), name_, ": b must have shape ",
                     check::shape_string(u_.sizes().slice(0, u_.dim() - 1)), ", got ", check::shape_string(b_.sizes()));
+  check::broadcastable(name_, "each layer of u and w, and loc,", u_[0].sizes(), loc_.sizes());
   TORCH_CHECK_VALUE(at::infer_size(u_[0].sizes(), loc_.sizes()) == loc_.sizes(), name_,
-                    ": each layer of u, w, shape ", check::shape_string(u_[0].sizes()),
+                    ": each layer of u and w, shape ", check::shape_string(u_[0].sizes()),
                     ", must broadcast to loc's shape ", check::shape_string(loc_.sizes()));
 }
 
@@ -239,20 +259,24 @@ IGRStickBreaking::IGRStickBreaking(at::Tensor loc, at::Tensor scale, double temp
 IGRStickBreaking::Mapped IGRStickBreaking::map(const at::Tensor& y) const {
   at::Tensor log_u = at::log_sigmoid(y), log_stay = at::log_sigmoid(-y);
   // log of the stick left before each break.
-  at::Tensor log_left = at::cat({at::zeros_like(y.narrow(-1, 0, 1)), at::cumsum(log_stay, -1).narrow(-1, 0, latent_dim() - 1)}, -1);
+  at::Tensor log_left =
+      at::cat({at::zeros_like(y.narrow(-1, 0, 1)), at::cumsum(log_stay, -1).narrow(-1, 0, latent_dim() - 1)}, -1);
   // The leftover is nonincreasing, so `used` is a prefix; the first break is always used.
   at::Tensor used = log_left >= std::log1p(-rho_);
   at::Tensor sticks = used.sum(-1);
   at::Tensor x = ((log_u + log_left).exp() / temperature_).masked_fill(~used, -kInf);
-  at::Tensor log_normalizer = at::logsumexp(at::cat({x, at::full_like(x.narrow(-1, 0, 1), std::log(delta_))}, -1), -1, true);
+  at::Tensor log_normalizer =
+      at::logsumexp(at::cat({x, at::full_like(x.narrow(-1, 0, 1), std::log(delta_))}, -1), -1, true);
   at::Tensor log_z_sticks = x - log_normalizer;
   at::Tensor log_slack = std::log(delta_) - log_normalizer;
   // The slack category goes right after the sticks used, at index K - 1.
-  at::Tensor log_z = at::cat({log_z_sticks, at::full_like(log_slack, -kInf)}, -1).scatter(-1, sticks.unsqueeze(-1), log_slack);
+  at::Tensor log_z =
+      at::cat({log_z_sticks, at::full_like(log_slack, -kInf)}, -1).scatter(-1, sticks.unsqueeze(-1), log_slack);
   const int64_t width = sticks.numel() ? sticks.max().item<int64_t>() + 1 : 1;
   // Triangular chain y -> sigmoid -> stick-breaking -> / tau -> softmax++ on the sticks used.
   at::Tensor per_stick = (log_u + log_stay + log_left + log_z_sticks).masked_fill(~used, 0);
-  at::Tensor log_abs_det = per_stick.sum(-1) + log_slack.squeeze(-1) - sticks.to(y.scalar_type()) * std::log(temperature_);
+  at::Tensor log_abs_det =
+      per_stick.sum(-1) + log_slack.squeeze(-1) - sticks.to(y.scalar_type()) * std::log(temperature_);
   return {log_z.narrow(-1, 0, width), log_abs_det, sticks + 1};
 }
 
@@ -276,6 +300,7 @@ at::Tensor kl_divergence(const InvertibleGaussian& q, const InvertibleGaussian& 
   TORCH_CHECK_VALUE(q.same_map(p), "kl_divergence: q and p must share the invertible map (same variant, "
                     "temperature, delta, latent dimension and variant parameters); only then is the KL the "
                     "Gaussian KL");
+  check::broadcastable("kl_divergence", "q.loc and p.loc", q.loc().sizes(), p.loc().sizes());
   at::Tensor ratio = q.scale() / p.scale();
   at::Tensor shift = (q.loc() - p.loc()) / p.scale();
   return (0.5 * (ratio.square() + shift.square() - 1) - ratio.log()).sum(-1);

@@ -27,6 +27,10 @@
 //   IGRSample s = q.rsample_with_log_prob({8}, gen);   // s.z: (8, *batch, D + 1)
 //   at::Tensor kl = kl_divergence(q, prior);           // closed form, (*batch)
 //   at::Tensor x = hard(s.z);                          // one-hot argmax, straight-through
+//
+// There is no closed-form mean or entropy: E[g(y)] is a Gaussian integral of softmax++ (a
+// logistic-normal moment) with no closed form, and the entropy needs E[log |det J_g|].
+// mean_estimate gives the Monte Carlo mean with its standard error instead.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -41,6 +45,15 @@ at::Tensor log_softmax_pp(const at::Tensor& x, double delta);
 // The one-hot argmax of z in the forward pass with z's gradient in the backward pass
 // (straight-through); for evaluation it is simply the discrete category.
 at::Tensor hard(const at::Tensor& z);
+
+// A Monte Carlo average and its standard error (sample standard deviation / sqrt(n)).
+struct MonteCarloEstimate {
+  at::Tensor estimate;
+  at::Tensor standard_error;
+};
+
+// The mean over the first dimension of draws (n, *), n >= 2, with its standard error: (*).
+MonteCarloEstimate monte_carlo_mean(const at::Tensor& draws);
 
 struct IGRSample {
   at::Tensor z;               // (*, K) point of the simplex
@@ -60,11 +73,15 @@ class InvertibleGaussian {
   // z, or hard(z) when `hard`: (*sample_shape, *batch, K).
   at::Tensor rsample(at::IntArrayRef sample_shape = {}, GeneratorOpt generator = c10::nullopt,
                      bool hard = false) const;
-  // Pushes a Gaussian point y (*, D) through g.
+  // The mean of z from num_samples >= 2 draws, (*batch, W), with its standard error; W = D + 1,
+  // or for IGRStickBreaking the largest K among the draws (entries past a draw's K count as 0).
+  MonteCarloEstimate mean_estimate(int64_t num_samples, GeneratorOpt generator = c10::nullopt) const;
+  // Pushes Gaussian points y (*, D), broadcastable against loc, through g.
   IGRSample transform(const at::Tensor& y) const;
-  // log-density of points z (*, W) of the open simplex; -inf outside the support (a 0 entry
-  // included). num_categories (*), optional, gives each row's K for the zero-padded draws of
-  // IGRStickBreaking; by default K = W in every row (W = D + 1 for the other variants).
+  // log-density of points z (*, W) of the open simplex, * broadcastable against the batch shape;
+  // -inf outside the support (a 0 entry included). num_categories (*), optional, gives each
+  // row's K for the zero-padded draws of IGRStickBreaking; by default K = W in every row
+  // (W = D + 1 for the other variants).
   at::Tensor log_prob(const at::Tensor& z, const at::Tensor& num_categories = {}) const;
   // The same from log z, which stays informative where z has underflowed.
   at::Tensor log_prob_log_space(const at::Tensor& log_z, const at::Tensor& num_categories = {}) const;
@@ -92,6 +109,8 @@ class InvertibleGaussian {
   // g^{-1}: log z (*, W) with num_categories (*) -> y (*, D), non-finite in rows that are not
   // in the image of g; coordinates past a row's K - 1 are 0.
   virtual at::Tensor inverse(const at::Tensor& log_z, const at::Tensor& num_categories) const = 0;
+  // transform without its argument checks, for points built from checked parameters.
+  IGRSample push_forward(const at::Tensor& y) const;
   at::Tensor log_prob_of(const at::Tensor& log_z, at::Tensor num_categories) const;
 
   const char* name_;
@@ -151,8 +170,9 @@ class IGRStickBreaking : public InvertibleGaussian {
   double rho_;
 };
 
-// Eq. 19: KL(q || p) = KL(N(q.loc, q.scale) || N(p.loc, p.scale)), (*batch). q and p must share
-// g (same_map). For IGRStickBreaking this is the KL of the untruncated D-stick relaxation, an
+// Eq. 19: KL(q || p) = KL(N(q.loc, q.scale) || N(p.loc, p.scale)), the broadcast batch shape
+// of q and p (a prior of shape (D) serves a (*batch, D) posterior). q and p must share g
+// (same_map). For IGRStickBreaking this is the KL of the untruncated D-stick relaxation, an
 // upper bound on the KL of the truncated draws (data processing); the truncated KL is
 // E_q[sum over the K - 1 sticks used of the per-coordinate Gaussian KL].
 at::Tensor kl_divergence(const InvertibleGaussian& q, const InvertibleGaussian& p);

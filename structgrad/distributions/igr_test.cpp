@@ -143,7 +143,7 @@ TEST(Igr, ClosedFormKlMatchesMonteCarlo) {
     auto q = variant.make(random_loc(21, 3), random_scale(22, 3), 0.4);
     auto p = variant.make(random_loc(23, 3), random_scale(24, 3), 0.4);
     at::Tensor closed = kl_divergence(*q, *p);
-    KLEstimate mc = monte_carlo_kl(*q, *p, 20000, seeded(25));
+    MonteCarloEstimate mc = monte_carlo_kl(*q, *p, 20000, seeded(25));
     EXPECT_TRUE(((mc.estimate - closed).abs() < 4 * mc.standard_error).all().item<bool>())
         << variant.name << ": closed " << closed << " Monte Carlo " << mc.estimate << " +- " << mc.standard_error;
   }
@@ -209,7 +209,7 @@ TEST(Igr, LowTemperatureAndLargeLocationsStayFinite) {
       EXPECT_TRUE(at::isfinite(t).all().item<bool>()) << variant.name;
     EXPECT_TRUE(at::isfinite(q->log_prob_log_space(s.log_z, s.num_categories)).all().item<bool>()) << variant.name;
     auto p = variant.make(loc.detach() + 1, scale.detach(), 0.01);
-    KLEstimate mc = monte_carlo_kl(*q, *p, 2000, seeded(40));
+    MonteCarloEstimate mc = monte_carlo_kl(*q, *p, 2000, seeded(40));
     EXPECT_TRUE(at::isfinite(mc.estimate).all().item<bool>()) << variant.name;
     if (variant.name != "IGRStickBreaking") {
       at::Tensor closed = kl_divergence(*q, *p);
@@ -221,9 +221,9 @@ TEST(Igr, LowTemperatureAndLargeLocationsStayFinite) {
 TEST(IgrExpConcrete, MonteCarloKlIsFiniteAtLowTemperatureAndLargeLogits) {
   at::Tensor logits_q = at::randn({8, 10}, seeded(41), at::kDouble) * 1e3;
   at::Tensor logits_p = at::randn({8, 10}, seeded(42), at::kDouble) * 1e3;
-  KLEstimate kl = monte_carlo_kl(ExpConcrete(logits_q, 0.01), ExpConcrete(logits_p, 0.01), 200, seeded(43));
+  MonteCarloEstimate kl = monte_carlo_kl(ExpConcrete(logits_q, 0.01), ExpConcrete(logits_p, 0.01), 200, seeded(43));
   EXPECT_TRUE(at::isfinite(kl.estimate).all().item<bool>() && at::isfinite(kl.standard_error).all().item<bool>());
-  KLEstimate self = monte_carlo_kl(ExpConcrete(logits_q, 0.01), ExpConcrete(logits_q, 0.01), 200, seeded(43));
+  MonteCarloEstimate self = monte_carlo_kl(ExpConcrete(logits_q, 0.01), ExpConcrete(logits_q, 0.01), 200, seeded(43));
   EXPECT_TRUE(at::equal(self.estimate, at::zeros({8}, at::kDouble)));
 }
 
@@ -234,6 +234,12 @@ void expect_value_error(const std::function<void()>& call, const std::string& ar
   } catch (const c10::ValueError& e) {
     EXPECT_NE(std::string(e.what_without_backtrace()).find(argument), std::string::npos) << e.what_without_backtrace();
   }
+}
+
+TEST(Igr, MonteCarloMeanHasTheStandardErrorOfTheMean) {
+  MonteCarloEstimate mean = monte_carlo_mean(at::tensor({1.0, 2.0, 3.0, 4.0}, at::kDouble));
+  EXPECT_DOUBLE_EQ(mean.estimate.item<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(mean.standard_error.item<double>(), std::sqrt(5.0 / 3.0) / 2);
 }
 
 TEST(Igr, BadInput) {
@@ -253,6 +259,18 @@ TEST(Igr, BadInput) {
   expect_value_error([&] { IGR(loc, scale, 0.5).log_prob(at::full({2, kDim}, 0.2, at::kDouble)); }, "categories");
   expect_value_error([&] { kl_divergence(IGR(loc, scale, 0.5), IGR(loc, scale, 0.4)); }, "share");
   expect_value_error([&] { kl_divergence(IGR(loc, scale, 0.5), IGRStickBreaking(loc, scale, 0.5)); }, "share");
+  at::Tensor three_loc = random_loc(46, 3), three_scale = random_scale(47, 3);
+  expect_value_error([&] { kl_divergence(IGR(loc, scale, 0.5), IGR(three_loc, three_scale, 0.5)); },
+                     "q.loc and p.loc");
+  expect_value_error([&] { monte_carlo_kl(IGR(loc[0], scale[0], 0.5), IGR(loc, scale, 0.5), 10); },
+                     "must broadcast to q's");
+  expect_value_error([&] { IGR(loc, scale, 0.5).transform(three_loc); }, "y and loc");
+  expect_value_error([&] { IGR(loc, scale, 0.5).log_prob(at::full({3, kDim + 1}, 0.2, at::kDouble)); },
+                     "value and the batch");
+  expect_value_error([&] { IGR(loc, scale, 0.5).mean_estimate(1); }, "num_samples");
+  expect_value_error([&] { IGRPlanar(loc, scale, u, u, b, 0.5, 0.0); }, "delta");
+  at::Tensor wide_u = u.unsqueeze(1).expand({1, 3, kDim}), wide_b = b.unsqueeze(1).expand({1, 3});
+  expect_value_error([&] { IGRPlanar(loc, scale, wide_u, wide_u, wide_b, 0.5); }, "u and w, and loc");
   expect_value_error(
       [&] {
         IGRStickBreaking q(loc, scale, 0.5);

@@ -7,29 +7,33 @@
 namespace structgrad::distributions {
 namespace {
 
-// log_ratio: (num_samples, *batch).
-KLEstimate summarize(const at::Tensor& log_ratio) {
-  const double n = double(log_ratio.size(0));
-  return {log_ratio.mean(0), log_ratio.std(0, /*unbiased=*/true) / std::sqrt(n)};
+// p is scored at q's draws, so p's parameters must broadcast to q's (a shared prior, say).
+void check_batch(at::IntArrayRef q, at::IntArrayRef p) {
+  check::broadcastable("monte_carlo_kl", "q and p", q, p);
+  TORCH_CHECK_VALUE(at::infer_size(q, p) == q, "monte_carlo_kl: p's parameters, shape ", check::shape_string(p),
+                    ", must broadcast to q's, shape ", check::shape_string(q));
 }
 
 }  // namespace
 
-KLEstimate monte_carlo_kl(const ExpConcrete& q, const ExpConcrete& p, int64_t num_samples, GeneratorOpt generator) {
+MonteCarloEstimate monte_carlo_kl(const ExpConcrete& q, const ExpConcrete& p, int64_t num_samples,
+                                  GeneratorOpt generator) {
   check::in_range("monte_carlo_kl", "num_samples", num_samples, 2, INT64_MAX);
   TORCH_CHECK_VALUE(q.logits().size(-1) == p.logits().size(-1), "monte_carlo_kl: q and p must have the same ",
                     "number of categories, got ", q.logits().size(-1), " and ", p.logits().size(-1));
+  check_batch(q.logits().sizes(), p.logits().sizes());
   at::Tensor y = q.rsample({num_samples}, generator);
-  return summarize(q.log_prob(y) - p.log_prob(y));
+  return monte_carlo_mean(q.log_prob(y) - p.log_prob(y));
 }
 
-KLEstimate monte_carlo_kl(const InvertibleGaussian& q, const InvertibleGaussian& p, int64_t num_samples,
-                          GeneratorOpt generator) {
+MonteCarloEstimate monte_carlo_kl(const InvertibleGaussian& q, const InvertibleGaussian& p, int64_t num_samples,
+                                      GeneratorOpt generator) {
   check::in_range("monte_carlo_kl", "num_samples", num_samples, 2, INT64_MAX);
   TORCH_CHECK_VALUE(q.latent_dim() == p.latent_dim(), "monte_carlo_kl: q and p must have the same latent ",
                     "dimension, got ", q.latent_dim(), " and ", p.latent_dim());
+  check_batch(q.loc().sizes(), p.loc().sizes());
   IGRSample s = q.rsample_with_log_prob({num_samples}, generator);
-  return summarize(s.log_prob - p.log_prob_log_space(s.log_z, s.num_categories));
+  return monte_carlo_mean(s.log_prob - p.log_prob_log_space(s.log_z, s.num_categories));
 }
 
 }  // namespace structgrad::distributions

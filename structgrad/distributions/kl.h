@@ -4,7 +4,7 @@
 // (the Concrete density of exp(y) underflows at low temperature) and IGR on log z, so they
 // stay finite at temperatures down to 0.01 and logits of +-1e3.
 //
-// Shapes: estimate and standard_error are the distributions' batch shape.
+// Shapes: estimate and standard_error are q's batch shape; p's parameters must broadcast to q's.
 //
 //   auto kl = monte_carlo_kl(ExpConcrete(logits_q, 0.5), ExpConcrete(logits_p, 0.5), 1000, gen);
 //   // kl.estimate +- 2 * kl.standard_error
@@ -17,17 +17,12 @@
 
 namespace structgrad::distributions {
 
-struct KLEstimate {
-  at::Tensor estimate;        // (*batch)
-  at::Tensor standard_error;  // (*batch)
-};
-
 // num_samples >= 2. q and p must have the same number of categories.
-KLEstimate monte_carlo_kl(const ExpConcrete& q, const ExpConcrete& p, int64_t num_samples,
-                          GeneratorOpt generator = c10::nullopt);
+MonteCarloEstimate monte_carlo_kl(const ExpConcrete& q, const ExpConcrete& p, int64_t num_samples,
+                                  GeneratorOpt generator = c10::nullopt);
 // q and p need the same latent dimension only (not the same g, unlike kl_divergence); draws of
 // the truncated IGRStickBreaking are scored with their own K.
-KLEstimate monte_carlo_kl(const InvertibleGaussian& q, const InvertibleGaussian& p, int64_t num_samples,
-                          GeneratorOpt generator = c10::nullopt);
+MonteCarloEstimate monte_carlo_kl(const InvertibleGaussian& q, const InvertibleGaussian& p, int64_t num_samples,
+                                  GeneratorOpt generator = c10::nullopt);
 
 }  // namespace structgrad::distributions

@@ -4,7 +4,6 @@
 #include <torch/optim/adam.h>
 
 #include <cmath>
-#include <functional>
 
 #include "structgrad/distributions/concrete.h"
 #include "structgrad/distributions/igr.h"
@@ -51,16 +50,20 @@ PriorFit fit_prior(const at::Tensor& target, const PriorFitOptions& options) {
   check::in_range(name, "eval_samples", options.eval_samples, 1, INT64_MAX);
   check::positive(name, "learning_rate", options.learning_rate);
   check::positive(name, "init_scale", options.init_scale);
+  check::positive(name, "temperature", options.temperature);
+  check::positive(name, "delta", options.delta);
+  TORCH_CHECK_VALUE(options.rho > 0 && options.rho < 1, name, ": rho must be in (0, 1), got ", options.rho);
 
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   at::Tensor p0 = target.to(at::kDouble);
   at::Tensor loc = initial_loc(p0, categories, options);
   at::Tensor log_scale = at::full_like(loc, std::log(options.init_scale));
-  // Draws z (n, W) under the current parameters; the distributions check the other options.
-  std::function<at::Tensor(int64_t)> draw = [&](int64_t n) -> at::Tensor {
+  // Draws z (n, W) under the current parameters.
+  auto draw = [&](int64_t n) -> at::Tensor {
     if (options.family == "concrete") return ExpConcrete(loc, options.temperature).rsample({n}, generator).exp();
-    if (options.family == "igr") return IGR(loc, log_scale.exp(), options.temperature, options.delta).rsample({n}, generator);
-    return IGRStickBreaking(loc, log_scale.exp(), options.temperature, options.delta, options.rho).rsample({n}, generator);
+    const at::Tensor scale = log_scale.exp();
+    if (options.family == "igr") return IGR(loc, scale, options.temperature, options.delta).rsample({n}, generator);
+    return IGRStickBreaking(loc, scale, options.temperature, options.delta, options.rho).rsample({n}, generator);
   };
   auto estimate = [&](const at::Tensor& z) { return (options.hard ? hard(z) : z).mean(0); };
 

@@ -21,10 +21,6 @@ std::vector<EstimatorRun> demo_runs();
 
 // Trains, prints the table to stdout, writes curves.csv, summary.csv, summary.json and
 // test_loss.png (when matplotlib is available) under output_directory.
-std::vector<DiscreteVaeResult> run_demo(const DemoConfig& config);
-
-// Plots a curves CSV (columns label, step, seconds, test_loss) to a PNG with the project's
-// plotting script; returns false (with a message on stderr) when Python or matplotlib is missing.
-bool plot_curves(const std::string& csv_path, const std::string& png_path, const std::string& title);
+std::vector<TrainingResult> run_demo(const DemoConfig& config);
 
 }  // namespace structgrad::experiments

@@ -1,5 +1,6 @@
 #include "structgrad/ops/check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -41,6 +42,16 @@ void positive(const char* function, const char* name, double value) {
 void in_range(const char* function, const char* name, int64_t value, int64_t lo, int64_t hi) {
   TORCH_CHECK_VALUE(value >= lo && value <= hi, function, ": ", name, " must be in [", lo, ", ",
                     hi, "], got ", value);
+}
+
+void broadcastable(const char* function, const char* names, at::IntArrayRef a, at::IntArrayRef b) {
+  bool compatible = true;
+  for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
+    const int64_t x = a[a.size() - i], y = b[b.size() - i];
+    compatible = compatible && (x == y || x == 1 || y == 1);
+  }
+  TORCH_CHECK_VALUE(compatible, function, ": ", names, " must have broadcastable shapes, got ", shape_string(a),
+                    " and ", shape_string(b));
 }
 
 }  // namespace structgrad::check

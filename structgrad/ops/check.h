@@ -26,6 +26,9 @@ void positive(const char* function, const char* name, double value);
 // lo <= value <= hi.
 void in_range(const char* function, const char* name, int64_t value, int64_t lo, int64_t hi);
 
+// Shapes a and b broadcast against each other; `names` says whose they are ("q and p").
+void broadcastable(const char* function, const char* names, at::IntArrayRef a, at::IntArrayRef b);
+
 // "(4, 5, 6)" for error messages.
 std::string shape_string(at::IntArrayRef sizes);
 

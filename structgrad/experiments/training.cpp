@@ -1,0 +1,113 @@
+#include "structgrad/experiments/training.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "structgrad/experiments/progress.h"
+
+namespace structgrad::experiments {
+namespace {
+
+std::string plot_script() {
+  if (const char* path = std::getenv("STRUCTGRAD_PLOT_SCRIPT")) return path;
+  for (std::string candidate : {std::string(STRUCTGRAD_SOURCE_DIR) + "/scripts/plot_curves.py",
+                                std::string(STRUCTGRAD_DATA_DIR) + "/plot_curves.py"})
+    if (std::filesystem::exists(candidate)) return candidate;
+  return "";
+}
+
+}  // namespace
+
+TrainingResult train(const std::string& label, const at::Tensor& train_images, const at::Tensor& test_images,
+                     const TrainingConfig& config, const std::vector<at::Tensor>& parameters,
+                     const std::function<at::Tensor(const at::Tensor&)>& objective,
+                     const std::function<double(const at::Tensor&)>& test_loss, at::Generator& generator) {
+  TORCH_CHECK_VALUE(config.steps >= 1 && config.batch_size >= 1 && config.eval_every >= 1 && config.eval_images >= 1,
+                    "train: steps, batch_size, eval_every and eval_images must be positive");
+  TORCH_CHECK_VALUE(config.batch_size <= train_images.size(0), "train: batch_size (", config.batch_size,
+                    ") exceeds the ", train_images.size(0), " training images");
+  torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(config.learning_rate));
+  const at::Tensor eval_subset = test_images.slice(0, 0, config.eval_images);
+
+  TrainingResult result;
+  result.label = label;
+  ProgressBar progress(label, config.steps, config.progress);
+  at::Tensor order = at::randperm(train_images.size(0), generator);
+  int64_t cursor = 0;
+  for (int64_t step = 1; step <= config.steps; ++step) {
+    const auto start = std::chrono::steady_clock::now();
+    if (cursor + config.batch_size > order.size(0)) {
+      order = at::randperm(train_images.size(0), generator);
+      cursor = 0;
+    }
+    at::Tensor x = train_images.index_select(0, order.slice(0, cursor, cursor + config.batch_size));
+    cursor += config.batch_size;
+    at::Tensor loss = objective(x);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    result.train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    if (step % config.eval_every == 0 || step == config.steps) {
+      torch::NoGradGuard no_grad;
+      const double loss_value = test_loss(step == config.steps ? test_images : eval_subset);
+      result.curve.push_back({step, result.train_seconds, loss_value});
+      progress.update(step, "test loss " + std::to_string(loss_value));
+    } else {
+      progress.update(step);
+    }
+  }
+  result.final_test_loss = result.curve.back().test_loss;
+  progress.finish("test loss " + std::to_string(result.final_test_loss));
+  return result;
+}
+
+bool selected(const std::vector<std::string>& only, const std::string& label) {
+  return only.empty() || std::find(only.begin(), only.end(), label) != only.end();
+}
+
+bool plot_curves(const std::string& csv_path, const std::string& png_path, const std::string& title) {
+  const std::string script = plot_script();
+  if (script.empty()) {
+    std::fprintf(stderr, "plot skipped: scripts/plot_curves.py not found\n");
+    return false;
+  }
+  const std::string command = "/usr/bin/python3 '" + script + "' '" + csv_path + "' '" + png_path +
+                              "' --title '" + title + "'";
+  if (std::system(command.c_str()) != 0) {
+    std::fprintf(stderr, "plot skipped: %s failed (is python3-matplotlib installed?)\n", command.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool write_results(const std::vector<TrainingResult>& results, const std::string& directory,
+                   const std::string& settings_json, const std::string& plot_title) {
+  const std::filesystem::path dir = directory;
+  std::filesystem::create_directories(dir);
+  std::ofstream curves(dir / "curves.csv");
+  curves << "label,step,seconds,test_loss\n";
+  std::ofstream summary(dir / "summary.csv");
+  summary << "label,steps,train_seconds,test_loss\n";
+  nlohmann::json json = nlohmann::json::parse(settings_json);
+  json["results"] = nlohmann::json::array();
+  for (const auto& r : results) {
+    for (const auto& p : r.curve) curves << r.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
+    summary << r.label << ',' << r.curve.back().step << ',' << r.train_seconds << ',' << r.final_test_loss << '\n';
+    json["results"].push_back(
+        {{"label", r.label}, {"test_loss", r.final_test_loss}, {"train_seconds", r.train_seconds}});
+  }
+  std::ofstream(dir / "summary.json") << json.dump(2) << '\n';
+  curves.close();
+  return plot_curves((dir / "curves.csv").string(), (dir / "test_loss.png").string(), plot_title);
+}
+
+}  // namespace structgrad::experiments
