@@ -58,10 +58,13 @@ TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& d
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
   const Family& family = categorical::family();
   DiscreteVae model(data.train_images.size(1), config.hidden, config.categories);
+  estimators::Options options = run.options;
+  int64_t step = 0;
   auto objective = [&](const at::Tensor& x) {
+    if (run.eps_schedule) options.direct.eps = run.eps_schedule->value(step++);
     at::Tensor theta = model->encoder->forward(x);
     auto f = [&](const at::Tensor& z) { return reconstruction_loss(model, z, x); };
-    estimators::Estimate est = estimators::estimate(run.estimator, family, theta, f, run.options, generator);
+    estimators::Estimate est = estimators::estimate(run.estimator, family, theta, f, options, generator);
     return (est.surrogate + kl_to_uniform(theta).sum()) / double(x.size(0));
   };
   return train(run.label, data.train_images, data.test_images, config, model->parameters(), objective,

@@ -27,6 +27,8 @@ struct EstimatorRun {
   std::string label;
   std::string estimator;
   estimators::Options options;
+  // For "direct": eps from this schedule at every step instead of options.direct.eps.
+  c10::optional<estimators::EpsSchedule> eps_schedule;
 };
 
 TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config);
