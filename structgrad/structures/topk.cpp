@@ -3,6 +3,7 @@
 #include "structgrad/ops/check.h"
 #include "structgrad/ops/ksubset.h"
 #include "structgrad/solvers/enumerate.h"
+#include "structgrad/structures/relaxation.h"
 
 namespace structgrad::topk {
 namespace {
@@ -32,7 +33,7 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
 }
 
 at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::string& regularizer, bool hard,
-                 GeneratorOpt generator) {
+                 GeneratorOpt generator, const std::string& backward) {
   check_theta("topk.relax", theta, k);
   check::positive("topk.relax", "tau", tau);
   TORCH_CHECK_VALUE(regularizer == "exponential_family" || regularizer == "euclidean" ||
@@ -41,8 +42,10 @@ at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::stri
                     "\"categorical_entropy\" or \"binary_entropy\", got \"", regularizer, "\"");
   at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
   at::Tensor scaled = perturbed / tau;
-  at::Tensor soft = regularizer == "exponential_family" ? ops::ksubset_marginals(scaled, k)
-                                                        : ops::regularized_topk(scaled, k, regularizer);
+  auto solve = [k, regularizer](const at::Tensor& z) {
+    return regularizer == "exponential_family" ? ops::ksubset_marginals(z, k) : ops::regularized_topk(z, k, regularizer);
+  };
+  at::Tensor soft = regularized_argmax("topk.relax", scaled, 1, backward, solve);
   if (!hard) return soft;
   // (soft - soft) is exactly zero, so the forward is exactly the sample.
   return indicator_of_top(perturbed.detach(), k) + (soft - soft.detach());
@@ -112,7 +115,8 @@ Family family(int64_t k) {
   f.map = [k](const at::Tensor& theta) { return map(theta, k); };
   f.sample = [k](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, k, g); };
   f.relax = [k](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-    return relax(theta, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer, o.hard, g);
+    return relax(theta, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer, o.hard, g,
+                 o.backward.empty() ? "custom" : o.backward);
   };
   f.enumerate = [k](const at::Tensor& theta) { return enumerate(theta.size(-1), k, theta.options()); };
   f.log_prob = [k](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x, k); };
