@@ -25,7 +25,6 @@ struct Dual {
 Dual operator+(Dual a, Dual b) { return {a.v + b.v, a.d + b.d}; }
 Dual operator-(Dual a, Dual b) { return {a.v - b.v, a.d - b.d}; }
 Dual operator*(Dual a, Dual b) { return {a.v * b.v, a.d * b.v + a.v * b.d}; }
-Dual operator/(Dual a, Dual b) { return {a.v / b.v, (a.d * b.v - a.v * b.d) / (b.v * b.v)}; }
 Dual exp(Dual a) {
   const double e = std::exp(a.v);
   return {e, e * a.d};
@@ -36,25 +35,12 @@ double value(const Dual& a) { return a.v; }
 using std::exp;
 using std::log;
 
-// The elimination in linear space (weights) or in log space (log-weights); `ratio` is always a
-// plain linear number in [0, 1].
-template <typename N>
-struct LinearSpace {
-  static N zero() { return N(0.0); }
-  static bool is_zero(const N& a) { return value(a) == 0.0; }
-  static N from_log(const N& log_weight, double shift) { return exp(log_weight - N(shift)); }
-  static N add(const N& a, const N& b) { return a + b; }
-  static N multiply(const N& a, const N& b) { return a * b; }
-  static N divide(const N& a, const N& b) { return a / b; }
-  static N log_of(const N& a) { return log(a); }
-  static N ratio(const N& a, const N& b) { return a / b; }
-};
-
+// Log-space arithmetic for the elimination when the weights' spread would underflow linear
+// space; `ratio` is a plain linear number in [0, 1].
 template <typename N>
 struct LogSpace {
   static N zero() { return N(kNegInf); }
   static bool is_zero(const N& a) { return value(a) == kNegInf; }
-  static N from_log(const N& log_weight, double) { return log_weight; }
   static N add(const N& a, const N& b) {
     if (is_zero(a)) return b;
     if (is_zero(b)) return a;
@@ -62,19 +48,18 @@ struct LogSpace {
   }
   static N multiply(const N& a, const N& b) { return is_zero(a) || is_zero(b) ? zero() : a + b; }
   static N divide(const N& a, const N& b) { return is_zero(a) ? zero() : a - b; }
-  static N log_of(const N& a) { return a; }
   static N ratio(const N& a, const N& b) { return is_zero(a) ? N(0.0) : exp(a - b); }
 };
 
-// One instance: log Z and, optionally, B[i][j] = d log Z / d theta[i][j] (the directed edge
-// marginals). Returns false when some vertex cannot be reached from the root.
-template <typename N, typename Space>
-bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, N* marginals) {
+// One instance in log space: log Z and, optionally, B[i][j] = d log Z / d theta[i][j] (the
+// directed edge marginals). Returns false when some vertex cannot be reached from the root.
+template <typename N>
+bool eliminate_in_log_space(const N* theta, int64_t n, int64_t root, N& log_z, N* marginals) {
+  using Space = LogSpace<N>;
   std::vector<N> w(n * n, Space::zero());
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j)
-      if (i != j && j != root && value(theta[i * n + j]) != kNegInf)
-        w[i * n + j] = Space::from_log(theta[i * n + j], shift);
+      if (i != j && j != root && value(theta[i * n + j]) != kNegInf) w[i * n + j] = theta[i * n + j];
 
   // Vertices are eliminated in index order, the root never: after eliminating v the graph
   // keeps `targets` (the later non-root vertices) and, as edge sources, the root as well.
@@ -102,7 +87,7 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
     N pivot = Space::zero();
     for (int64_t i : sources) pivot = Space::add(pivot, w[i * n + v]);
     if (Space::is_zero(pivot)) return false;
-    log_z = log_z + Space::log_of(pivot);
+    log_z = log_z + pivot;
     const N* from_v = w.data() + v * n;
     for (int64_t i : sources) {
       if (marginals) p[step * n + i] = Space::ratio(w[i * n + v], pivot);
@@ -148,25 +133,213 @@ bool eliminate(const N* theta, int64_t n, int64_t root, double shift, N& log_z, 
   return true;
 }
 
-// Linear space is exact unless a product of up to n - 1 shifted weights can underflow.
-template <typename N>
-bool eliminate_instance(const N* theta, int64_t n, int64_t root, N& log_z, N* marginals) {
+// y += a * x over `length` entries.
+inline void axpy(double a, const double* __restrict x, double* __restrict y, int64_t length) {
+  for (int64_t k = 0; k < length; ++k) y[k] += a * x[k];
+}
+
+// y += a * x + b * z over `length` entries.
+inline void axpy2(double a, const double* __restrict x, double b, const double* __restrict z, double* __restrict y,
+                  int64_t length) {
+  for (int64_t k = 0; k < length; ++k) y[k] += a * x[k] + b * z[k];
+}
+
+// The elimination in linear space on max-shifted weights, its reverse pass (the marginals) and
+// the tangent of both (the marginals' backward, a Hessian-vector product), for one instance at
+// a time; the buffers are reused across the instances a thread runs.
+//
+// Positions are the vertices renumbered with the root last, so that step v eliminates position
+// v and the graph after it has the sources v+1..n-1 and the targets v+1..n-2: contiguous rows
+// that every inner loop runs over, branch-free. Row v and column v are final once step v has
+// read them, so the matrix left by the elimination holds every step's inputs. The diagonal
+// collects harmless junk: no step reads it.
+//
+// The reverse pass carries adj = d log Z / d w (linear weights) rather than the log-domain
+// marginals: an entry's update w_ij += w_iv w_vj / d_v passes its adjoint through unchanged,
+// so each entry's adjoint is set once, the step needs no stored ratios, and the marginals are
+// w0 * adj at the end. With A_i = sum_j adj_ij w_vj, C_j = sum_i adj_ij w_iv, T = sum_i w_iv A_i:
+//   adj_vj = C_j / d_v,   adj_iv = (A_i + 1 - T / d_v) / d_v.
+// A and C are accumulated as axpys over transposed and plain copies of adj, never as dot
+// products, so that they vectorize without reassociating sums.
+class LinearElimination {
+ public:
+  // Eliminates theta (n x n, original numbering) shifted by `shift`; false when some vertex
+  // cannot be reached from the root.
+  bool eliminate(const double* theta, int64_t n, int64_t root, double shift) {
+    n_ = n;
+    shift_ = shift;
+    vertex_.clear();
+    for (int64_t v = 0; v < n; ++v)
+      if (v != root) vertex_.push_back(v);
+    vertex_.push_back(root);
+    w0_.assign(n * n, 0.0);
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n - 1; ++b) {
+        const double t = theta[vertex_[a] * n + vertex_[b]];
+        if (a != b && t != kNegInf) w0_[a * n + b] = std::exp(t - shift);
+      }
+    w_ = w0_;
+    pivot_.resize(n);
+    for (int64_t v = 0; v + 1 < n; ++v) {
+      double d = 0;
+      for (int64_t i = v + 1; i < n; ++i) d += w_[i * n + v];
+      if (!(d > 0)) return false;
+      pivot_[v] = d;
+      const double* row_v = &w_[v * n + v + 1];
+      for (int64_t i = v + 1; i < n; ++i) {
+        const double share = w_[i * n + v] / d;
+        if (share != 0) axpy(share, row_v, &w_[i * n + v + 1], n - 2 - v);
+      }
+    }
+    return true;
+  }
+
+  double log_z() const {
+    double sum = double(n_ - 1) * shift_;
+    for (int64_t v = 0; v + 1 < n_; ++v) sum += std::log(pivot_[v]);
+    return sum;
+  }
+
+  // Fills adj (and its transpose), and keeps each step's A and T for the tangent.
+  void reverse() {
+    const int64_t n = n_;
+    adj_.assign(n * n, 0.0);
+    adj_t_.assign(n * n, 0.0);
+    a_.assign(n * n, 0.0);
+    t_.assign(n, 0.0);
+    column_.resize(n);
+    for (int64_t v = n - 2; v >= 0; --v) {
+      const int64_t sources = n - 1 - v, targets = n - 2 - v;
+      double* a = &a_[v * n + v + 1];
+      double* c = &column_[v + 1];
+      std::fill(c, c + targets, 0.0);
+      for (int64_t j = v + 1; j < n - 1; ++j) axpy(w_[v * n + j], &adj_t_[j * n + v + 1], a, sources);
+      for (int64_t i = v + 1; i < n; ++i) axpy(w_[i * n + v], &adj_[i * n + v + 1], c, targets);
+      const double d = pivot_[v];
+      double t = 0;
+      for (int64_t k = 0; k < sources; ++k) t += w_[(v + 1 + k) * n + v] * a[k];
+      t_[v] = t;
+      const double through = 1 - t / d;
+      for (int64_t k = 0; k < targets; ++k) adj_[v * n + v + 1 + k] = adj_t_[(v + 1 + k) * n + v] = c[k] / d;
+      for (int64_t k = 0; k < sources; ++k) adj_[(v + 1 + k) * n + v] = adj_t_[v * n + v + 1 + k] = (a[k] + through) / d;
+    }
+  }
+
+  // The marginals w0 * adj in the original numbering.
+  void write_marginals(double* out) const {
+    for (int64_t a = 0; a < n_; ++a)
+      for (int64_t b = 0; b < n_; ++b) out[vertex_[a] * n_ + vertex_[b]] = w0_[a * n_ + b] * adj_[a * n_ + b];
+  }
+
+  // The tangent of the marginals along the log-weight direction g (original numbering), after
+  // eliminate and reverse: the Hessian of log Z applied to g.
+  void tangent(const double* g, double* out) {
+    const int64_t n = n_;
+    direction_.resize(n * n);
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n; ++b) direction_[a * n + b] = g[vertex_[a] * n + vertex_[b]];
+    // Forward: w_ij += s_i w_vj with s_i = w_iv / d_v, so w'_ij += s'_i w_vj + s_i w'_vj.
+    wd_.resize(n * n);
+    for (int64_t k = 0; k < n * n; ++k) wd_[k] = w0_[k] * direction_[k];
+    pivot_tangent_.resize(n);
+    for (int64_t v = 0; v + 1 < n; ++v) {
+      const double d = pivot_[v];
+      double dd = 0;
+      for (int64_t i = v + 1; i < n; ++i) dd += wd_[i * n + v];
+      pivot_tangent_[v] = dd;
+      for (int64_t i = v + 1; i < n; ++i) {
+        const double share = w_[i * n + v] / d, share_tangent = (wd_[i * n + v] - share * dd) / d;
+        axpy2(share_tangent, &w_[v * n + v + 1], share, &wd_[v * n + v + 1], &wd_[i * n + v + 1], n - 2 - v);
+      }
+    }
+    // Reverse: the tangents of A, C, T and of the two adjoint formulas.
+    adjd_.assign(n * n, 0.0);
+    adjd_t_.assign(n * n, 0.0);
+    a_tangent_.resize(n);
+    column_tangent_.resize(n);
+    for (int64_t v = n - 2; v >= 0; --v) {
+      const int64_t sources = n - 1 - v, targets = n - 2 - v;
+      double* ad = &a_tangent_[v + 1];
+      double* cd = &column_tangent_[v + 1];
+      std::fill(ad, ad + sources, 0.0);
+      std::fill(cd, cd + targets, 0.0);
+      for (int64_t j = v + 1; j < n - 1; ++j)
+        axpy2(w_[v * n + j], &adjd_t_[j * n + v + 1], wd_[v * n + j], &adj_t_[j * n + v + 1], ad, sources);
+      for (int64_t i = v + 1; i < n; ++i)
+        axpy2(w_[i * n + v], &adjd_[i * n + v + 1], wd_[i * n + v], &adj_[i * n + v + 1], cd, targets);
+      const double d = pivot_[v], dd = pivot_tangent_[v], t = t_[v];
+      const double* a = &a_[v * n + v + 1];
+      double td = 0;
+      for (int64_t k = 0; k < sources; ++k) td += wd_[(v + 1 + k) * n + v] * a[k] + w_[(v + 1 + k) * n + v] * ad[k];
+      const double through_tangent = -(td - t * dd / d) / d;
+      for (int64_t k = 0; k < targets; ++k)
+        adjd_[v * n + v + 1 + k] = adjd_t_[(v + 1 + k) * n + v] = (cd[k] - adj_[v * n + v + 1 + k] * dd) / d;
+      for (int64_t k = 0; k < sources; ++k)
+        adjd_[(v + 1 + k) * n + v] = adjd_t_[v * n + v + 1 + k] =
+            (ad[k] + through_tangent - adj_[(v + 1 + k) * n + v] * dd) / d;
+    }
+    // marginals = w0 * adj, and w0' = w0 * g.
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n; ++b) {
+        const int64_t k = a * n + b;
+        out[vertex_[a] * n + vertex_[b]] = w0_[k] * (direction_[k] * adj_[k] + adjd_[k]);
+      }
+  }
+
+ private:
+  int64_t n_ = 0;
+  double shift_ = 0;
+  std::vector<int64_t> vertex_;  // the vertex at each position
+  std::vector<double> w0_, w_, pivot_, adj_, adj_t_, a_, t_, column_;
+  std::vector<double> direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
+};
+
+// The shift for linear space, which is exact unless a product of up to n - 1 shifted weights
+// can underflow; none when the elimination must run in log space.
+c10::optional<double> linear_shift(const double* theta, int64_t n, int64_t root) {
   double hi = kNegInf, lo = std::numeric_limits<double>::infinity();
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) {
-      const double t = value(theta[i * n + j]);
+      const double t = theta[i * n + j];
       if (i == j || j == root || t == kNegInf) continue;
       hi = std::max(hi, t);
       lo = std::min(lo, t);
     }
-  // No edge at all: a lone root has one (empty) arborescence, anything larger has none.
-  if (hi == kNegInf) return eliminate<N, LogSpace<N>>(theta, n, root, 0.0, log_z, marginals);
-  if ((hi - lo) * double(n - 1) < 600.0) {
-    const bool ok = eliminate<N, LinearSpace<N>>(theta, n, root, hi, log_z, marginals);
-    log_z = log_z + N(double(n - 1) * hi);
-    return ok;
+  // No edge at all (a lone root has one, empty, arborescence; anything larger none): log space.
+  if (hi == kNegInf || (hi - lo) * double(n - 1) >= 600.0) return c10::nullopt;
+  return hi;
+}
+
+// One instance: log Z and, when `marginals` is given, the marginals. False when some vertex
+// cannot be reached from the root.
+bool forward_instance(LinearElimination& linear, const double* theta, int64_t n, int64_t root, double& log_z,
+                      double* marginals) {
+  const auto shift = linear_shift(theta, n, root);
+  if (!shift) return eliminate_in_log_space<double>(theta, n, root, log_z, marginals);
+  if (!linear.eliminate(theta, n, root, *shift)) return false;
+  log_z = linear.log_z();
+  if (marginals) {
+    linear.reverse();
+    linear.write_marginals(marginals);
   }
-  return eliminate<N, LogSpace<N>>(theta, n, root, 0.0, log_z, marginals);
+  return true;
+}
+
+// One instance of the marginals' backward: the Hessian of log Z applied to g, by the tangent
+// pass in linear space and by dual numbers in log space.
+void backward_instance(LinearElimination& linear, const double* theta, const double* g, int64_t n, int64_t root,
+                       double* out) {
+  if (const auto shift = linear_shift(theta, n, root)) {
+    linear.eliminate(theta, n, root, *shift);
+    linear.reverse();
+    linear.tangent(g, out);
+    return;
+  }
+  std::vector<Dual> in(n * n), marginals(n * n);
+  for (int64_t k = 0; k < n * n; ++k) in[k] = Dual(theta[k], std::isfinite(theta[k]) ? g[k] : 0.0);
+  Dual log_z;
+  eliminate_in_log_space<Dual>(in.data(), n, root, log_z, marginals.data());
+  for (int64_t k = 0; k < n * n; ++k) out[k] = marginals[k].d;
 }
 
 [[noreturn]] void unreachable(bool directed, int64_t root) {
@@ -191,9 +364,10 @@ std::pair<at::Tensor, at::Tensor> run(const at::Tensor& theta, bool directed, in
   at::Tensor marginals = want_marginals ? at::empty_like(t) : at::Tensor();
   std::atomic<bool> failed{false};
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+    LinearElimination linear;
     for (int64_t b = begin; b < end; ++b) {
       double* out = want_marginals ? marginals.data_ptr<double>() + b * n * n : nullptr;
-      if (!eliminate_instance<double>(t.data_ptr<double>() + b * n * n, n, root, log_z.data_ptr<double>()[b], out))
+      if (!forward_instance(linear, t.data_ptr<double>() + b * n * n, n, root, log_z.data_ptr<double>()[b], out))
         failed = true;
     }
   });
@@ -217,16 +391,10 @@ at::Tensor marginals_backward(const at::Tensor& theta, const at::Tensor& grad, b
   const int64_t n = t.size(-1), instances = t.numel() / (n * n);
   at::Tensor out = at::empty_like(t);
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
-    std::vector<Dual> in(n * n), marginals(n * n);
-    for (int64_t b = begin; b < end; ++b) {
-      const double* tv = t.data_ptr<double>() + b * n * n;
-      const double* gv = g.data_ptr<double>() + b * n * n;
-      for (int64_t k = 0; k < n * n; ++k) in[k] = Dual(tv[k], std::isfinite(tv[k]) ? gv[k] : 0.0);
-      Dual log_z;
-      eliminate_instance<Dual>(in.data(), n, root, log_z, marginals.data());
-      double* o = out.data_ptr<double>() + b * n * n;
-      for (int64_t k = 0; k < n * n; ++k) o[k] = marginals[k].d;
-    }
+    LinearElimination linear;
+    for (int64_t b = begin; b < end; ++b)
+      backward_instance(linear, t.data_ptr<double>() + b * n * n, g.data_ptr<double>() + b * n * n, n, root,
+                        out.data_ptr<double>() + b * n * n);
   });
   if (!directed) out = (out + out.transpose(-1, -2)) / 2;
   return out.to(theta.scalar_type());
