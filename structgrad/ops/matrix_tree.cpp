@@ -146,7 +146,9 @@ inline void axpy2(double a, const double* __restrict x, double b, const double* 
 
 // The elimination in linear space on max-shifted weights, its reverse pass (the marginals) and
 // the tangent of both (the marginals' backward, a Hessian-vector product), for one instance at
-// a time; the buffers are reused across the instances a thread runs.
+// a time. What the forward leaves in an instance's `state` block is all the tangent reads, so
+// the backward does not repeat the forward; scratch buffers are reused across the instances a
+// thread runs.
 //
 // Positions are the vertices renumbered with the root last, so that step v eliminates position
 // v and the graph after it has the sources v+1..n-1 and the targets v+1..n-2: contiguous rows
@@ -163,23 +165,42 @@ inline void axpy2(double a, const double* __restrict x, double b, const double* 
 // products, so that they vectorize without reassociating sums.
 class LinearElimination {
  public:
-  // Eliminates theta (n x n, original numbering) shifted by `shift`; false when some vertex
-  // cannot be reached from the root.
-  bool eliminate(const double* theta, int64_t n, int64_t root, double shift) {
+  // Doubles per instance: w0, w, adj, adj^T and each step's A (n x n each), the pivots and
+  // each step's T (n each), the shift (NaN: the instance ran in log space).
+  static int64_t state_size(int64_t n) { return 5 * n * n + 2 * n + 1; }
+
+  // Works on `state` (state_size(n) doubles) from now on.
+  void attach(double* state, int64_t n, int64_t root) {
     n_ = n;
-    shift_ = shift;
+    w0_ = state;
+    w_ = w0_ + n * n;
+    adj_ = w_ + n * n;
+    adj_t_ = adj_ + n * n;
+    a_ = adj_t_ + n * n;
+    pivot_ = a_ + n * n;
+    t_ = pivot_ + n;
+    shift_ = t_ + n;
     vertex_.clear();
     for (int64_t v = 0; v < n; ++v)
       if (v != root) vertex_.push_back(v);
     vertex_.push_back(root);
-    w0_.assign(n * n, 0.0);
+  }
+
+  static bool ran_in_log_space(const double* state, int64_t n) { return std::isnan(state[state_size(n) - 1]); }
+  void mark_log_space() { *shift_ = std::numeric_limits<double>::quiet_NaN(); }
+
+  // Eliminates theta (n x n, original numbering) shifted by `shift`; false when some vertex
+  // cannot be reached from the root.
+  bool eliminate(const double* theta, double shift) {
+    const int64_t n = n_;
+    *shift_ = shift;
+    std::fill(w0_, w0_ + n * n, 0.0);
     for (int64_t a = 0; a < n; ++a)
       for (int64_t b = 0; b < n - 1; ++b) {
         const double t = theta[vertex_[a] * n + vertex_[b]];
         if (a != b && t != kNegInf) w0_[a * n + b] = std::exp(t - shift);
       }
-    w_ = w0_;
-    pivot_.resize(n);
+    std::copy(w0_, w0_ + n * n, w_);
     for (int64_t v = 0; v + 1 < n; ++v) {
       double d = 0;
       for (int64_t i = v + 1; i < n; ++i) d += w_[i * n + v];
@@ -195,7 +216,7 @@ class LinearElimination {
   }
 
   double log_z() const {
-    double sum = double(n_ - 1) * shift_;
+    double sum = double(n_ - 1) * *shift_;
     for (int64_t v = 0; v + 1 < n_; ++v) sum += std::log(pivot_[v]);
     return sum;
   }
@@ -203,10 +224,7 @@ class LinearElimination {
   // Fills adj (and its transpose), and keeps each step's A and T for the tangent.
   void reverse() {
     const int64_t n = n_;
-    adj_.assign(n * n, 0.0);
-    adj_t_.assign(n * n, 0.0);
-    a_.assign(n * n, 0.0);
-    t_.assign(n, 0.0);
+    std::fill(adj_, adj_ + 3 * n * n, 0.0);  // adj, adj^T, A
     column_.resize(n);
     for (int64_t v = n - 2; v >= 0; --v) {
       const int64_t sources = n - 1 - v, targets = n - 2 - v;
@@ -231,8 +249,8 @@ class LinearElimination {
       for (int64_t b = 0; b < n_; ++b) out[vertex_[a] * n_ + vertex_[b]] = w0_[a * n_ + b] * adj_[a * n_ + b];
   }
 
-  // The tangent of the marginals along the log-weight direction g (original numbering), after
-  // eliminate and reverse: the Hessian of log Z applied to g.
+  // The tangent of the marginals along the log-weight direction g (original numbering), from
+  // the state eliminate and reverse left: the Hessian of log Z applied to g.
   void tangent(const double* g, double* out) {
     const int64_t n = n_;
     direction_.resize(n * n);
@@ -288,10 +306,10 @@ class LinearElimination {
 
  private:
   int64_t n_ = 0;
-  double shift_ = 0;
   std::vector<int64_t> vertex_;  // the vertex at each position
-  std::vector<double> w0_, w_, pivot_, adj_, adj_t_, a_, t_, column_;
-  std::vector<double> direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
+  double *w0_ = nullptr, *w_ = nullptr, *adj_ = nullptr, *adj_t_ = nullptr, *a_ = nullptr, *pivot_ = nullptr,
+         *t_ = nullptr, *shift_ = nullptr;
+  std::vector<double> column_, direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
 };
 
 // The shift for linear space, which is exact unless a product of up to n - 1 shifted weights
@@ -310,13 +328,22 @@ c10::optional<double> linear_shift(const double* theta, int64_t n, int64_t root)
   return hi;
 }
 
-// One instance: log Z and, when `marginals` is given, the marginals. False when some vertex
-// cannot be reached from the root.
+// m_ij = m_ji = (m_ij + m_ji) * scale: the undirected form of a directed quantity.
+void symmetrize(double* m, int64_t n, double scale) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i; j < n; ++j) m[i * n + j] = m[j * n + i] = (m[i * n + j] + m[j * n + i]) * scale;
+}
+
+// One instance: log Z and, when `marginals` is given, the marginals, leaving in `linear`'s
+// state what the backward needs. False when some vertex cannot be reached from the root.
 bool forward_instance(LinearElimination& linear, const double* theta, int64_t n, int64_t root, double& log_z,
                       double* marginals) {
   const auto shift = linear_shift(theta, n, root);
-  if (!shift) return eliminate_in_log_space<double>(theta, n, root, log_z, marginals);
-  if (!linear.eliminate(theta, n, root, *shift)) return false;
+  if (!shift) {
+    linear.mark_log_space();
+    return eliminate_in_log_space<double>(theta, n, root, log_z, marginals);
+  }
+  if (!linear.eliminate(theta, *shift)) return false;
   log_z = linear.log_z();
   if (marginals) {
     linear.reverse();
@@ -326,12 +353,10 @@ bool forward_instance(LinearElimination& linear, const double* theta, int64_t n,
 }
 
 // One instance of the marginals' backward: the Hessian of log Z applied to g, by the tangent
-// pass in linear space and by dual numbers in log space.
-void backward_instance(LinearElimination& linear, const double* theta, const double* g, int64_t n, int64_t root,
-                       double* out) {
-  if (const auto shift = linear_shift(theta, n, root)) {
-    linear.eliminate(theta, n, root, *shift);
-    linear.reverse();
+// pass over the forward's state in linear space, by dual numbers in log space.
+void backward_instance(LinearElimination& linear, const double* state, const double* theta, const double* g,
+                       int64_t n, int64_t root, double* out) {
+  if (!LinearElimination::ran_in_log_space(state, n)) {
     linear.tangent(g, out);
     return;
   }
@@ -356,77 +381,96 @@ at::Tensor edge_log_weights(const at::Tensor& theta, bool directed) {
   return (directed ? t : (t + t.transpose(-1, -2)) / 2).contiguous();
 }
 
-// Runs the elimination over the batch: returns log Z (*batch) and, when asked, the marginals.
-std::pair<at::Tensor, at::Tensor> run(const at::Tensor& theta, bool directed, int64_t root, bool want_marginals) {
+// Runs the elimination over the batch: log Z (*batch), the marginals when asked, and with
+// `keep_state` the per-instance state the marginals' backward reads, (instances, state size).
+struct Elimination {
+  at::Tensor log_z, marginals, state;
+};
+Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_marginals, bool keep_state) {
   at::Tensor t = edge_log_weights(theta, directed);
-  const int64_t n = t.size(-1), instances = t.numel() / (n * n);
+  const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = LinearElimination::state_size(n);
   at::Tensor log_z = at::empty({instances}, t.options());
   at::Tensor marginals = want_marginals ? at::empty_like(t) : at::Tensor();
+  at::Tensor state = keep_state ? at::empty({instances, state_size}, t.options()) : at::Tensor();
   std::atomic<bool> failed{false};
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
     LinearElimination linear;
+    std::vector<double> scratch(keep_state ? 0 : state_size);
     for (int64_t b = begin; b < end; ++b) {
+      linear.attach(keep_state ? state.data_ptr<double>() + b * state_size : scratch.data(), n, root);
       double* out = want_marginals ? marginals.data_ptr<double>() + b * n * n : nullptr;
       if (!forward_instance(linear, t.data_ptr<double>() + b * n * n, n, root, log_z.data_ptr<double>()[b], out))
         failed = true;
+      else if (out && !directed)
+        symmetrize(out, n, 1.0);
     }
   });
   if (failed) unreachable(directed, root);
   const auto batch = theta.sizes().slice(0, theta.dim() - 2);
-  log_z = log_z.view(batch).to(theta.scalar_type());
-  if (want_marginals) {
-    if (!directed) marginals = marginals + marginals.transpose(-1, -2);
-    marginals = marginals.to(theta.scalar_type());
-  }
-  return {log_z, marginals};
+  return {log_z.view(batch).to(theta.scalar_type()), want_marginals ? marginals.to(theta.scalar_type()) : marginals,
+          state};
 }
 
-// d marginals . g: the Hessian of log Z applied to g, by the elimination on dual numbers.
-at::Tensor marginals_backward(const at::Tensor& theta, const at::Tensor& grad, bool directed, int64_t root) {
+// d marginals . g: the Hessian of log Z applied to g.
+at::Tensor marginals_backward(const at::Tensor& theta, const at::Tensor& state, const at::Tensor& grad, bool directed,
+                              int64_t root) {
   at::Tensor t = edge_log_weights(theta, directed);
   at::Tensor g = grad.to(at::kDouble).expand_as(theta).contiguous();
-  // Undirected marginals are B + B^T of the symmetrized weights, so their vector-Jacobian
-  // product is sym(H (g + g^T)).
-  if (!directed) g = (g + g.transpose(-1, -2)).contiguous();
-  const int64_t n = t.size(-1), instances = t.numel() / (n * n);
+  const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = LinearElimination::state_size(n);
   at::Tensor out = at::empty_like(t);
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
     LinearElimination linear;
-    for (int64_t b = begin; b < end; ++b)
-      backward_instance(linear, t.data_ptr<double>() + b * n * n, g.data_ptr<double>() + b * n * n, n, root,
-                        out.data_ptr<double>() + b * n * n);
+    std::vector<double> direction(n * n);
+    for (int64_t b = begin; b < end; ++b) {
+      double* instance_state = state.data_ptr<double>() + b * state_size;
+      linear.attach(instance_state, n, root);
+      std::copy_n(g.data_ptr<double>() + b * n * n, n * n, direction.data());
+      // Undirected marginals are B + B^T of the symmetrized weights, so their vector-Jacobian
+      // product is sym(H (g + g^T)).
+      if (!directed) symmetrize(direction.data(), n, 1.0);
+      double* o = out.data_ptr<double>() + b * n * n;
+      backward_instance(linear, instance_state, t.data_ptr<double>() + b * n * n, direction.data(), n, root, o);
+      if (!directed) symmetrize(o, n, 0.5);
+    }
   });
-  if (!directed) out = (out + out.transpose(-1, -2)) / 2;
   return out.to(theta.scalar_type());
 }
 
-// What both autograd Functions keep for their backward: theta and the kind of graph.
+// What both autograd Functions keep for their backward: theta, the kind of graph and, for the
+// marginals, the elimination's state.
 struct Graph {
   at::Tensor theta;
   bool directed;
   int64_t root;
+  at::Tensor state;
 
   void save(torch::autograd::AutogradContext* ctx) const {
-    ctx->save_for_backward({theta});
+    ctx->save_for_backward({theta, state});
     ctx->saved_data["directed"] = directed;
     ctx->saved_data["root"] = root;
   }
   static Graph load(torch::autograd::AutogradContext* ctx) {
-    return {ctx->get_saved_variables()[0], ctx->saved_data["directed"].toBool(), ctx->saved_data["root"].toInt()};
+    const auto saved = ctx->get_saved_variables();
+    return {saved[0], ctx->saved_data["directed"].toBool(), ctx->saved_data["root"].toInt(), saved[1]};
   }
 };
 
+bool may_need_gradient(const at::Tensor& theta) { return theta.requires_grad() && at::GradMode::is_enabled(); }
+
 class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
  public:
+  // keep_state: whether a backward may follow (decided by the caller: in here gradients are off).
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
-                            int64_t root) {
-    Graph{theta, directed, root}.save(ctx);
-    return run(theta, directed, root, true).second;
+                            int64_t root, bool keep_state) {
+    Elimination result = run(theta, directed, root, true, keep_state);
+    Graph{theta, directed, root, result.state}.save(ctx);
+    return result.marginals;
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const Graph g = Graph::load(ctx);
-    return {marginals_backward(g.theta, grads[0], g.directed, g.root), at::Tensor(), at::Tensor()};
+    return {marginals_backward(g.theta, g.state, grads[0], g.directed, g.root), at::Tensor(), at::Tensor(),
+            at::Tensor()};
   }
 };
 
@@ -434,13 +478,13 @@ class LogPartitionFunction : public torch::autograd::Function<LogPartitionFuncti
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
                             int64_t root) {
-    Graph{theta, directed, root}.save(ctx);
-    return run(theta, directed, root, false).first;
+    Graph{theta, directed, root, at::Tensor()}.save(ctx);
+    return run(theta, directed, root, false, false).log_z;
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const Graph g = Graph::load(ctx);
-    at::Tensor mu = MarginalsFunction::apply(g.theta, g.directed, g.root);
+    at::Tensor mu = MarginalsFunction::apply(g.theta, g.directed, g.root, may_need_gradient(g.theta));
     // An undirected edge's marginal is shared by its two entries.
     if (!g.directed) mu = mu / 2;
     return {grads[0].unsqueeze(-1).unsqueeze(-1) * mu, at::Tensor(), at::Tensor()};
@@ -464,7 +508,7 @@ at::Tensor matrix_tree_log_partition(const at::Tensor& theta, bool directed, int
 
 at::Tensor matrix_tree_marginals(const at::Tensor& theta, bool directed, int64_t root) {
   check_input("matrix_tree_marginals", theta, root);
-  return MarginalsFunction::apply(theta, directed, root);
+  return MarginalsFunction::apply(theta, directed, root, may_need_gradient(theta));
 }
 
 }  // namespace structgrad::ops
