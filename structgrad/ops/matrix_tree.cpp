@@ -134,10 +134,10 @@ bool eliminate_in_log_space(const N* theta, int64_t n, int64_t root, N& log_z, N
 }
 
 // The linear elimination's loops are axpys over rows of up to n doubles; the default x86-64
-// target vectorizes them 2-wide (SSE2), so GCC also compiles them for AVX2 and picks the
-// version by the CPU's features at load time (function multiversioning).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define STRUCTGRAD_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+// target vectorizes them 2-wide (SSE2), so GCC also compiles them for x86-64-v3 (AVX2, FMA)
+// and picks the version by the CPU's features at load time (function multiversioning).
+#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && defined(__x86_64__)
+#define STRUCTGRAD_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define STRUCTGRAD_VECTOR_CLONES
 #endif
