@@ -174,9 +174,9 @@ inline void axpy2(double a, const double* __restrict x, double b, const double* 
 // products, so that they vectorize without reassociating sums.
 class LinearElimination {
  public:
-  // Doubles per instance: w0, w, adj, adj^T and each step's A (n x n each), the pivots and
-  // each step's T (n each), the shift (NaN: the instance ran in log space).
-  static int64_t state_size(int64_t n) { return 5 * n * n + 2 * n + 1; }
+  // Doubles per instance: w0, w, adj and each step's A (n x n each), the pivots and each
+  // step's T (n each), the shift (NaN: the instance ran in log space).
+  static int64_t state_size(int64_t n) { return 4 * n * n + 2 * n + 1; }
 
   // Works on `state` (state_size(n) doubles) from now on.
   void attach(double* state, int64_t n, int64_t root) {
@@ -184,8 +184,7 @@ class LinearElimination {
     w0_ = state;
     w_ = w0_ + n * n;
     adj_ = w_ + n * n;
-    adj_t_ = adj_ + n * n;
-    a_ = adj_t_ + n * n;
+    a_ = adj_ + n * n;
     pivot_ = a_ + n * n;
     t_ = pivot_ + n;
     shift_ = t_ + n;
@@ -233,7 +232,8 @@ class LinearElimination {
   // Fills adj (and its transpose), and keeps each step's A and T for the tangent.
   STRUCTGRAD_VECTOR_CLONES void reverse() {
     const int64_t n = n_;
-    std::fill(adj_, adj_ + 3 * n * n, 0.0);  // adj, adj^T, A
+    std::fill(adj_, adj_ + 2 * n * n, 0.0);  // adj, A
+    adj_t_.assign(n * n, 0.0);
     column_.resize(n);
     for (int64_t v = n - 2; v >= 0; --v) {
       const int64_t sources = n - 1 - v, targets = n - 2 - v;
@@ -262,6 +262,9 @@ class LinearElimination {
   // the state eliminate and reverse left: the Hessian of log Z applied to g.
   STRUCTGRAD_VECTOR_CLONES void tangent(const double* g, double* out) {
     const int64_t n = n_;
+    adj_t_.resize(n * n);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) adj_t_[j * n + i] = adj_[i * n + j];
     direction_.resize(n * n);
     for (int64_t a = 0; a < n; ++a)
       for (int64_t b = 0; b < n; ++b) direction_[a * n + b] = g[vertex_[a] * n + vertex_[b]];
@@ -316,9 +319,9 @@ class LinearElimination {
  private:
   int64_t n_ = 0;
   std::vector<int64_t> vertex_;  // the vertex at each position
-  double *w0_ = nullptr, *w_ = nullptr, *adj_ = nullptr, *adj_t_ = nullptr, *a_ = nullptr, *pivot_ = nullptr,
-         *t_ = nullptr, *shift_ = nullptr;
-  std::vector<double> column_, direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
+  double *w0_ = nullptr, *w_ = nullptr, *adj_ = nullptr, *a_ = nullptr, *pivot_ = nullptr, *t_ = nullptr,
+         *shift_ = nullptr;
+  std::vector<double> adj_t_, column_, direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
 };
 
 // The shift for linear space, which is exact unless a product of up to n - 1 shifted weights
@@ -393,7 +396,7 @@ at::Tensor edge_log_weights(const at::Tensor& theta, bool directed) {
 // Runs the elimination over the batch: log Z (*batch), the marginals when asked, and with
 // `keep_state` the per-instance state the marginals' backward reads, (instances, state size).
 struct Elimination {
-  at::Tensor log_z, marginals, state;
+  at::Tensor log_weights, log_z, marginals, state;
 };
 Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_marginals, bool keep_state) {
   at::Tensor t = edge_log_weights(theta, directed);
@@ -416,15 +419,15 @@ Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_
   });
   if (failed) unreachable(directed, root);
   const auto batch = theta.sizes().slice(0, theta.dim() - 2);
-  return {log_z.view(batch).to(theta.scalar_type()), want_marginals ? marginals.to(theta.scalar_type()) : marginals,
-          state};
+  return {t, log_z.view(batch).to(theta.scalar_type()),
+          want_marginals ? marginals.to(theta.scalar_type()) : marginals, state};
 }
 
-// d marginals . g: the Hessian of log Z applied to g.
-at::Tensor marginals_backward(const at::Tensor& theta, const at::Tensor& state, const at::Tensor& grad, bool directed,
+// d marginals . g: the Hessian of log Z applied to g, from the log-weights and the state the
+// forward left.
+at::Tensor marginals_backward(const at::Tensor& t, const at::Tensor& state, const at::Tensor& grad, bool directed,
                               int64_t root) {
-  at::Tensor t = edge_log_weights(theta, directed);
-  at::Tensor g = grad.to(at::kDouble).expand_as(theta).contiguous();
+  at::Tensor g = grad.to(at::kDouble).expand_as(t).contiguous();
   const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = LinearElimination::state_size(n);
   at::Tensor out = at::empty_like(t);
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
@@ -442,19 +445,20 @@ at::Tensor marginals_backward(const at::Tensor& theta, const at::Tensor& state, 
       if (!directed) symmetrize(o, n, 0.5);
     }
   });
-  return out.to(theta.scalar_type());
+  return out.to(grad.scalar_type());
 }
 
-// What both autograd Functions keep for their backward: theta, the kind of graph and, for the
+// What both autograd Functions keep for their backward: their input (theta for log Z, the
+// log-weights the elimination read for the marginals), the kind of graph and, for the
 // marginals, the elimination's state.
 struct Graph {
-  at::Tensor theta;
+  at::Tensor input;
   bool directed;
   int64_t root;
   at::Tensor state;
 
   void save(torch::autograd::AutogradContext* ctx) const {
-    ctx->save_for_backward({theta, state});
+    ctx->save_for_backward({input, state});
     ctx->saved_data["directed"] = directed;
     ctx->saved_data["root"] = root;
   }
@@ -472,13 +476,13 @@ class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
                             int64_t root, bool keep_state) {
     Elimination result = run(theta, directed, root, true, keep_state);
-    Graph{theta, directed, root, result.state}.save(ctx);
+    Graph{result.log_weights, directed, root, result.state}.save(ctx);
     return result.marginals;
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const Graph g = Graph::load(ctx);
-    return {marginals_backward(g.theta, g.state, grads[0], g.directed, g.root), at::Tensor(), at::Tensor(),
+    return {marginals_backward(g.input, g.state, grads[0], g.directed, g.root), at::Tensor(), at::Tensor(),
             at::Tensor()};
   }
 };
@@ -493,7 +497,7 @@ class LogPartitionFunction : public torch::autograd::Function<LogPartitionFuncti
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const Graph g = Graph::load(ctx);
-    at::Tensor mu = MarginalsFunction::apply(g.theta, g.directed, g.root, may_need_gradient(g.theta));
+    at::Tensor mu = MarginalsFunction::apply(g.input, g.directed, g.root, may_need_gradient(g.input));
     // An undirected edge's marginal is shared by its two entries.
     if (!g.directed) mu = mu / 2;
     return {grads[0].unsqueeze(-1).unsqueeze(-1) * mu, at::Tensor(), at::Tensor()};
