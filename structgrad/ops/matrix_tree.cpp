@@ -188,10 +188,7 @@ class LinearElimination {
     pivot_ = a_ + n * n;
     t_ = pivot_ + n;
     shift_ = t_ + n;
-    vertex_.clear();
-    for (int64_t v = 0; v < n; ++v)
-      if (v != root) vertex_.push_back(v);
-    vertex_.push_back(root);
+    root_ = root;
   }
 
   static bool ran_in_log_space(const double* state, int64_t n) { return std::isnan(state[state_size(n) - 1]); }
@@ -202,11 +199,11 @@ class LinearElimination {
   STRUCTGRAD_VECTOR_CLONES bool eliminate(const double* theta, double shift) {
     const int64_t n = n_;
     *shift_ = shift;
-    std::fill(w0_, w0_ + n * n, 0.0);
+    to_positions(theta, w0_);
     for (int64_t a = 0; a < n; ++a)
-      for (int64_t b = 0; b < n - 1; ++b) {
-        const double t = theta[vertex_[a] * n + vertex_[b]];
-        if (a != b && t != kNegInf) w0_[a * n + b] = std::exp(t - shift);
+      for (int64_t b = 0; b < n; ++b) {
+        double& w = w0_[a * n + b];
+        w = a != b && b != n - 1 && w != kNegInf ? std::exp(w - shift) : 0.0;
       }
     std::copy(w0_, w0_ + n * n, w_);
     for (int64_t v = 0; v + 1 < n; ++v) {
@@ -253,9 +250,10 @@ class LinearElimination {
   }
 
   // The marginals w0 * adj in the original numbering.
-  void write_marginals(double* out) const {
-    for (int64_t a = 0; a < n_; ++a)
-      for (int64_t b = 0; b < n_; ++b) out[vertex_[a] * n_ + vertex_[b]] = w0_[a * n_ + b] * adj_[a * n_ + b];
+  void write_marginals(double* out) {
+    product_.resize(n_ * n_);
+    for (int64_t k = 0; k < n_ * n_; ++k) product_[k] = w0_[k] * adj_[k];
+    from_positions(product_.data(), out);
   }
 
   // The tangent of the marginals along the log-weight direction g (original numbering), from
@@ -266,8 +264,7 @@ class LinearElimination {
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < n; ++j) adj_t_[j * n + i] = adj_[i * n + j];
     direction_.resize(n * n);
-    for (int64_t a = 0; a < n; ++a)
-      for (int64_t b = 0; b < n; ++b) direction_[a * n + b] = g[vertex_[a] * n + vertex_[b]];
+    to_positions(g, direction_.data());
     // Forward: w_ij += s_i w_vj with s_i = w_iv / d_v, so w'_ij += s'_i w_vj + s_i w'_vj.
     wd_.resize(n * n);
     for (int64_t k = 0; k < n * n; ++k) wd_[k] = w0_[k] * direction_[k];
@@ -309,19 +306,39 @@ class LinearElimination {
             (ad[k] + through_tangent - adj_[(v + 1 + k) * n + v] * dd) / d;
     }
     // marginals = w0 * adj, and w0' = w0 * g.
-    for (int64_t a = 0; a < n; ++a)
-      for (int64_t b = 0; b < n; ++b) {
-        const int64_t k = a * n + b;
-        out[vertex_[a] * n + vertex_[b]] = w0_[k] * (direction_[k] * adj_[k] + adjd_[k]);
-      }
+    product_.resize(n * n);
+    for (int64_t k = 0; k < n * n; ++k) product_[k] = w0_[k] * (direction_[k] * adj_[k] + adjd_[k]);
+    from_positions(product_.data(), out);
   }
 
  private:
-  int64_t n_ = 0;
-  std::vector<int64_t> vertex_;  // the vertex at each position
+  // Positions 0..root-1 are vertices 0..root-1, positions root..n-2 vertices root+1..n-1, and
+  // position n-1 the root: two contiguous runs per row.
+  void to_positions(const double* original, double* positioned) const {
+    const int64_t n = n_, r = root_;
+    for (int64_t a = 0; a < n; ++a) {
+      const double* row = original + (a < r ? a : a < n - 1 ? a + 1 : r) * n;
+      double* out = positioned + a * n;
+      std::copy(row, row + r, out);
+      std::copy(row + r + 1, row + n, out + r);
+      out[n - 1] = row[r];
+    }
+  }
+  void from_positions(const double* positioned, double* original) const {
+    const int64_t n = n_, r = root_;
+    for (int64_t a = 0; a < n; ++a) {
+      const double* in = positioned + a * n;
+      double* row = original + (a < r ? a : a < n - 1 ? a + 1 : r) * n;
+      std::copy(in, in + r, row);
+      std::copy(in + r, in + n - 1, row + r + 1);
+      row[r] = in[n - 1];
+    }
+  }
+
+  int64_t n_ = 0, root_ = 0;
   double *w0_ = nullptr, *w_ = nullptr, *adj_ = nullptr, *a_ = nullptr, *pivot_ = nullptr, *t_ = nullptr,
          *shift_ = nullptr;
-  std::vector<double> adj_t_, column_, direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
+  std::vector<double> adj_t_, column_, product_, direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
 };
 
 // The shift for linear space, which is exact unless a product of up to n - 1 shifted weights
@@ -508,7 +525,7 @@ void check_input(const char* function, const at::Tensor& theta, int64_t root) {
   check::logits(function, "theta", theta, 2);
   TORCH_CHECK_VALUE(theta.size(-1) == theta.size(-2), function, ": theta must be square (*batch, n, n), got ",
                     check::shape_string(theta.sizes()));
-  TORCH_CHECK_VALUE(!(theta == INFINITY).any().item<bool>(), function, ": theta contains +inf");
+  TORCH_CHECK_VALUE(theta.max().item<double>() != INFINITY, function, ": theta contains +inf");
   check::in_range(function, "root", root, 0, theta.size(-1) - 1);
 }
 
