@@ -10,7 +10,7 @@ void check_weights(const char* function, const at::Tensor& theta, bool symmetric
   check::logits(function, "theta", theta, 2);
   TORCH_CHECK_VALUE(theta.size(-1) == theta.size(-2), function, ": theta must be square (*batch, n, n), got ",
                     check::shape_string(theta.sizes()));
-  TORCH_CHECK_VALUE(!(theta == INFINITY).any().item<bool>(), function, ": theta contains +inf");
+  TORCH_CHECK_VALUE(theta.max().item<double>() != INFINITY, function, ": theta contains +inf");
   if (!symmetric) return;
   at::Tensor transposed = theta.transpose(-1, -2);
   at::Tensor finite = at::isfinite(theta);
