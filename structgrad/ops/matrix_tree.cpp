@@ -195,17 +195,21 @@ class LinearElimination {
   void mark_log_space() { *shift_ = std::numeric_limits<double>::quiet_NaN(); }
 
   // Eliminates theta (n x n, original numbering) shifted by `shift`; false when some vertex
-  // cannot be reached from the root.
-  STRUCTGRAD_VECTOR_CLONES bool eliminate(const double* theta, double shift) {
+  // cannot be reached from the root. With `symmetric` theta (undirected graphs), the weights
+  // among non-root positions are mirrored instead of exponentiated twice.
+  STRUCTGRAD_VECTOR_CLONES bool eliminate(const double* theta, double shift, bool symmetric) {
     const int64_t n = n_;
     *shift_ = shift;
     to_positions(theta, w0_);
     for (int64_t a = 0; a < n; ++a)
       for (int64_t b = 0; b < n; ++b) {
         double& w = w0_[a * n + b];
-        w = a != b && b != n - 1 && w != kNegInf ? std::exp(w - shift) : 0.0;
+        if (symmetric && b < a && a < n - 1)
+          w = w0_[b * n + a];
+        else
+          w = a != b && b != n - 1 && w != kNegInf ? std::exp(w - shift) : 0.0;
+        w_[a * n + b] = w;
       }
-    std::copy(w0_, w0_ + n * n, w_);
     for (int64_t v = 0; v + 1 < n; ++v) {
       double d = 0;
       for (int64_t i = v + 1; i < n; ++i) d += w_[i * n + v];
@@ -365,14 +369,14 @@ void symmetrize(double* m, int64_t n, double scale) {
 
 // One instance: log Z and, when `marginals` is given, the marginals, leaving in `linear`'s
 // state what the backward needs. False when some vertex cannot be reached from the root.
-bool forward_instance(LinearElimination& linear, const double* theta, int64_t n, int64_t root, double& log_z,
-                      double* marginals) {
+bool forward_instance(LinearElimination& linear, const double* theta, int64_t n, int64_t root, bool directed,
+                      double& log_z, double* marginals) {
   const auto shift = linear_shift(theta, n, root);
   if (!shift) {
     linear.mark_log_space();
     return eliminate_in_log_space<double>(theta, n, root, log_z, marginals);
   }
-  if (!linear.eliminate(theta, *shift)) return false;
+  if (!linear.eliminate(theta, *shift, !directed)) return false;
   log_z = linear.log_z();
   if (marginals) {
     linear.reverse();
@@ -428,7 +432,8 @@ Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_
     for (int64_t b = begin; b < end; ++b) {
       linear.attach(keep_state ? state.data_ptr<double>() + b * state_size : scratch.data(), n, root);
       double* out = want_marginals ? marginals.data_ptr<double>() + b * n * n : nullptr;
-      if (!forward_instance(linear, t.data_ptr<double>() + b * n * n, n, root, log_z.data_ptr<double>()[b], out))
+      if (!forward_instance(linear, t.data_ptr<double>() + b * n * n, n, root, directed, log_z.data_ptr<double>()[b],
+                            out))
         failed = true;
       else if (out && !directed)
         symmetrize(out, n, 1.0);
