@@ -14,23 +14,23 @@ Assignment max_weight_assignment(const double* weights, int64_t n) {
   std::vector<int64_t> row_of_column(n + 1, 0), column_of_row(n + 1, 0);
 
   // Column reduction: v_j = min_i cost(i, j) keeps every reduced cost >= 0 and makes each
-  // column's cheapest pair tight, so on dense random scores most rows start matched. The
-  // running minimum is selected without branches, which it would mispredict about ln n times
-  // per column.
+  // column's cheapest pair tight, so on dense random scores most rows start matched. Rows are
+  // the outer loop (contiguous reads, one running minimum per column), and the minima are
+  // selected without branches, which would mispredict about ln n times per column.
+  std::vector<int64_t> best(n + 1, 1);
+  for (int64_t j = 1; j <= n; ++j) v[j] = cost(1, j);
+  for (int64_t i = 2; i <= n; ++i)
+    for (int64_t j = 1; j <= n; ++j) {
+      const double c = cost(i, j);
+      best[j] = c < v[j] ? i : best[j];
+      v[j] = c < v[j] ? c : v[j];
+    }
   std::vector<int64_t> matches(n + 1, 0);
   for (int64_t j = 1; j <= n; ++j) {
-    int64_t best = 1;
-    double lowest = cost(1, j);
-    for (int64_t i = 2; i <= n; ++i) {
-      const double c = cost(i, j);
-      best = c < lowest ? i : best;
-      lowest = c < lowest ? c : lowest;
-    }
-    if (lowest == kInf) return result;
-    v[j] = lowest;
-    if (matches[best]++ == 0) {
-      column_of_row[best] = j;
-      row_of_column[j] = best;
+    if (v[j] == kInf) return result;
+    if (matches[best[j]]++ == 0) {
+      column_of_row[best[j]] = j;
+      row_of_column[j] = best[j];
     }
   }
   // Jonker-Volgenant's reduction transfer and augmenting row reduction assign most of the
