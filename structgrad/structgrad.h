@@ -7,6 +7,7 @@
 #include "structgrad/distributions/prior_fit.h"
 #include "structgrad/estimators/check.h"
 #include "structgrad/estimators/estimators.h"
+#include "structgrad/ops/finite_difference.h"
 #include "structgrad/ops/ksubset.h"
 #include "structgrad/ops/matrix_tree.h"
 #include "structgrad/ops/sinkhorn.h"

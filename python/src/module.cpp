@@ -34,7 +34,7 @@ void bind_categorical(py::module_& m) {
   sub.def("map", &cat::map, "theta"_a);
   sub.def("sample", &cat::sample, "theta"_a, "generator"_a = py::none());
   sub.def("relax", &cat::relax, "theta"_a, "tau"_a, "regularizer"_a = "entropy", "hard"_a = false,
-          "generator"_a = py::none());
+          "generator"_a = py::none(), "backward"_a = "custom");
   sub.def("log_partition", &cat::log_partition, "theta"_a);
   sub.def("marginals", &cat::marginals, "theta"_a);
   sub.def("log_prob", &cat::log_prob, "theta"_a, "x"_a);
@@ -51,13 +51,13 @@ void bind_topk(py::module_& m) {
   sub.def("map", &topk::map, "theta"_a, "k"_a);
   sub.def("sample", &topk::sample, "theta"_a, "k"_a, "generator"_a = py::none());
   sub.def("relax", &topk::relax, "theta"_a, "k"_a, "tau"_a, "regularizer"_a = "exponential_family",
-          "hard"_a = false, "generator"_a = py::none());
+          "hard"_a = false, "generator"_a = py::none(), "backward"_a = "custom");
   sub.def("log_partition", &topk::log_partition, "theta"_a, "k"_a);
   sub.def("marginals", &topk::marginals, "theta"_a, "k"_a);
   sub.def("log_prob", &topk::log_prob, "theta"_a, "x"_a, "k"_a);
   sub.def("enumerate", [](int64_t n, int64_t k) { return topk::enumerate(n, k); }, "n"_a, "k"_a);
   sub.def("relax_perturbed", &topk::relax_perturbed, "perturbed"_a, "k"_a, "tau"_a,
-          "regularizer"_a = "exponential_family");
+          "regularizer"_a = "exponential_family", "backward"_a = "custom");
   sub.def("trace", [](const at::Tensor& theta, int64_t k, GeneratorOpt g) { return trace_tuple(topk::trace(theta, k, g)); },
           "theta"_a, "k"_a, "generator"_a = py::none());
   sub.def("trace_log_prob", &topk::trace_log_prob, "theta"_a, "trace"_a, "k"_a);
@@ -107,7 +107,8 @@ void bind_bernoulli(py::module_& m) {
   sub.def("map", &bern::map, "theta"_a);
   sub.def("sample", &bern::sample, "theta"_a, "generator"_a = py::none());
   sub.def("perturb", &bern::perturb, "theta"_a, "generator"_a = py::none());
-  sub.def("relax", &bern::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none());
+  sub.def("relax", &bern::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none(),
+          "backward"_a = "custom");
   sub.def("log_prob", &bern::log_prob, "theta"_a, "x"_a);
   sub.def("log_partition", &bern::log_partition, "theta"_a);
   sub.def("marginals", &bern::marginals, "theta"_a);
@@ -161,7 +162,8 @@ void bind_graph_families(py::module_& m) {
   auto trees = m.def_submodule("spanning_tree");
   trees.def("map", &tree::map, "theta"_a);
   trees.def("sample", &tree::sample, "theta"_a, "generator"_a = py::none());
-  trees.def("relax", &tree::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none());
+  trees.def("relax", &tree::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none(),
+            "backward"_a = "custom");
   trees.def("log_partition", &tree::log_partition, "theta"_a);
   trees.def("marginals", &tree::marginals, "theta"_a);
   trees.def("enumerate", [](int64_t n) { return tree::enumerate(n); }, "n"_a);
@@ -175,7 +177,8 @@ void bind_graph_families(py::module_& m) {
   auto arbs = m.def_submodule("arborescence");
   arbs.def("map", &arb::map, "theta"_a, "root"_a = 0);
   arbs.def("sample", &arb::sample, "theta"_a, "root"_a = 0, "generator"_a = py::none());
-  arbs.def("relax", &arb::relax, "theta"_a, "tau"_a, "root"_a = 0, "hard"_a = false, "generator"_a = py::none());
+  arbs.def("relax", &arb::relax, "theta"_a, "tau"_a, "root"_a = 0, "hard"_a = false, "generator"_a = py::none(),
+           "backward"_a = "custom");
   arbs.def("log_partition", &arb::log_partition, "theta"_a, "root"_a = 0);
   arbs.def("marginals", &arb::marginals, "theta"_a, "root"_a = 0);
   arbs.def("enumerate", [](int64_t n, int64_t root) { return arb::enumerate(n, root); }, "n"_a, "root"_a = 0);
@@ -197,11 +200,12 @@ void bind_estimators(py::module_& m) {
         return as_tuple(est::straight_through(family(name, k, root), theta, f, generator));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "generator"_a = py::none());
   sub.def("relaxed", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
-                        double tau, bool hard, const std::string& regularizer, GeneratorOpt generator) {
-        structgrad::RelaxOptions options{tau, regularizer, hard};
+                        double tau, bool hard, const std::string& regularizer, GeneratorOpt generator,
+                        const std::string& backward) {
+        structgrad::RelaxOptions options{tau, regularizer, hard, backward};
         return as_tuple(est::relaxed(family(name, k, root), theta, f, options, generator));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
-      "generator"_a = py::none());
+      "generator"_a = py::none(), "backward"_a = "");
   sub.def("reinforce", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
                           int64_t num_samples, GeneratorOpt generator) {
         return as_tuple(est::reinforce(family(name, k, root), theta, f, num_samples, generator));

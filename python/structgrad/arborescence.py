@@ -27,10 +27,11 @@ def sample(theta: torch.Tensor, root: int = 0, generator: Optional[torch.Generat
 
 
 def relax(theta: torch.Tensor, tau: float, root: int = 0, hard: bool = False,
-          generator: Optional[torch.Generator] = None) -> torch.Tensor:
+          generator: Optional[torch.Generator] = None, backward: str = "custom") -> torch.Tensor:
     """The stochastic softmax trick: edge marginals of the Gibbs distribution over arborescences
-    at (theta + G) / tau (log-stable directed matrix-tree theorem)."""
-    return _impl.relax(theta, tau, root, hard, generator)
+    at (theta + G) / tau (log-stable directed matrix-tree theorem).
+    backward="custom" (hand-written) or "finite_difference" (two more solver calls)."""
+    return _impl.relax(theta, tau, root, hard, generator, backward)
 
 
 def log_partition(theta: torch.Tensor, root: int = 0) -> torch.Tensor:

@@ -28,10 +28,11 @@ def perturb(theta: torch.Tensor, generator: Optional[torch.Generator] = None) ->
     return _impl.perturb(theta, generator)
 
 
-def relax(theta: torch.Tensor, tau: float, hard: bool = False,
-          generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """The binary Concrete sigmoid((theta + L) / tau); hard=True: the exact sample forward."""
-    return _impl.relax(theta, tau, hard, generator)
+def relax(theta: torch.Tensor, tau: float, hard: bool = False, generator: Optional[torch.Generator] = None,
+          backward: str = "custom") -> torch.Tensor:
+    """The binary Concrete sigmoid((theta + L) / tau); hard=True: the exact sample forward.
+    backward: "custom" or "finite_difference"."""
+    return _impl.relax(theta, tau, hard, generator, backward)
 
 
 def log_prob(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

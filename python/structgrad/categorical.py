@@ -26,13 +26,15 @@ def sample(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> 
 
 
 def relax(theta: torch.Tensor, tau: float, regularizer: str = "entropy", hard: bool = False,
-          generator: Optional[torch.Generator] = None) -> torch.Tensor:
+          generator: Optional[torch.Generator] = None, backward: str = "custom") -> torch.Tensor:
     """The stochastic softmax trick: regularized argmax of (theta + G) / tau.
 
     regularizer="entropy" is the Gumbel-softmax, "euclidean" is sparsemax (closed-form backward).
     hard=True returns the exact sample forward and the relaxed gradient backward.
+    backward="custom" is the hand-written backward, "finite_difference" two more solver calls
+    along the incoming gradient (the Jacobian is symmetric).
     """
-    return _impl.relax(theta, tau, regularizer, hard, generator)
+    return _impl.relax(theta, tau, regularizer, hard, generator, backward)
 
 
 def log_partition(theta: torch.Tensor) -> torch.Tensor:

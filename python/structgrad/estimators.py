@@ -38,11 +38,12 @@ def straight_through(family: Family, theta: torch.Tensor, f: Loss, k: int = -1, 
 
 
 def relaxed(family: Family, theta: torch.Tensor, f: Loss, tau: float = 1.0, hard: bool = False,
-            regularizer: str = "", k: int = -1, root: int = 0, generator: Optional[torch.Generator] = None
-            ) -> Tuple[torch.Tensor, torch.Tensor]:
+            regularizer: str = "", k: int = -1, root: int = 0, generator: Optional[torch.Generator] = None,
+            backward: str = "") -> Tuple[torch.Tensor, torch.Tensor]:
     """The stochastic softmax trick: f evaluated on ``family.relax(theta, tau, ...)`` (the family's
-    default regularizer unless given). Biased."""
-    return _C.estimators.relaxed(_family_name(family), k, root, theta, f, tau, hard, regularizer, generator)
+    default regularizer and backward unless given). Biased."""
+    return _C.estimators.relaxed(_family_name(family), k, root, theta, f, tau, hard, regularizer, generator,
+                                 backward)
 
 
 def reinforce(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 8, k: int = -1, root: int = 0,

@@ -37,7 +37,9 @@ def relax(theta: torch.Tensor, tau: float, iterations: int = 20, tolerance: floa
 
     backward="implicit" (default) differentiates the Sinkhorn fixed point: memory independent of
     ``iterations``, exact once the forward has converged. backward="unroll" is the exact gradient
-    of the truncated forward. hard=True: the exact sample forward, the relaxed gradient backward.
+    of the truncated forward. backward="finite_difference" runs the forward twice more along the
+    incoming gradient, exact (to the difference's error) once converged. hard=True: the exact
+    sample forward, the relaxed gradient backward.
     """
     return _impl.relax(theta, tau, iterations, tolerance, backward, hard, generator)
 

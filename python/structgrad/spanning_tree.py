@@ -25,10 +25,11 @@ def sample(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> 
 
 
 def relax(theta: torch.Tensor, tau: float, hard: bool = False,
-          generator: Optional[torch.Generator] = None) -> torch.Tensor:
+          generator: Optional[torch.Generator] = None, backward: str = "custom") -> torch.Tensor:
     """The stochastic softmax trick: edge marginals of the Gibbs distribution over trees at
-    (theta + G) / tau (log-stable matrix-tree theorem). hard=True: the exact tree forward."""
-    return _impl.relax(theta, tau, hard, generator)
+    (theta + G) / tau (log-stable matrix-tree theorem). hard=True: the exact tree forward.
+    backward="custom" (hand-written) or "finite_difference" (two more solver calls)."""
+    return _impl.relax(theta, tau, hard, generator, backward)
 
 
 def log_partition(theta: torch.Tensor) -> torch.Tensor:

@@ -25,15 +25,17 @@ def sample(theta: torch.Tensor, k: int, generator: Optional[torch.Generator] = N
 
 
 def relax(theta: torch.Tensor, k: int, tau: float, regularizer: str = "exponential_family", hard: bool = False,
-          generator: Optional[torch.Generator] = None) -> torch.Tensor:
+          generator: Optional[torch.Generator] = None, backward: str = "custom") -> torch.Tensor:
     """The stochastic softmax trick over k-subsets: regularized argmax of (theta + G) / tau over
     {x in [0,1]^n, sum x = k}.
 
     regularizer: "exponential_family" (correlated top-k: marginals of p(S) ∝ exp(<z, x_S>), O(nk)
     DP), "euclidean" (projection), "categorical_entropy", "binary_entropy". All have hand-written
     backward. hard=True: the exact sample forward, the relaxed gradient backward.
+    backward="custom" is the hand-written backward, "finite_difference" two more solver calls
+    along the incoming gradient (the Jacobian is symmetric).
     """
-    return _impl.relax(theta, k, tau, regularizer, hard, generator)
+    return _impl.relax(theta, k, tau, regularizer, hard, generator, backward)
 
 
 def log_partition(theta: torch.Tensor, k: int) -> torch.Tensor:
@@ -56,9 +58,10 @@ def enumerate(n: int, k: int, dtype: torch.dtype = torch.float64) -> torch.Tenso
     return _impl.enumerate(n, k).to(dtype)
 
 
-def relax_perturbed(perturbed: torch.Tensor, k: int, tau: float, regularizer: str = "exponential_family") -> torch.Tensor:
+def relax_perturbed(perturbed: torch.Tensor, k: int, tau: float, regularizer: str = "exponential_family",
+                    backward: str = "custom") -> torch.Tensor:
     """``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``."""
-    return _impl.relax_perturbed(perturbed, k, tau, regularizer)
+    return _impl.relax_perturbed(perturbed, k, tau, regularizer, backward)
 
 
 def trace(theta: torch.Tensor, k: int, generator: Optional[torch.Generator] = None) -> Trace:

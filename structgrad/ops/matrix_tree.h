@@ -11,9 +11,11 @@
 // positive weights, and log Z = sum_v log d_v. Nothing is subtracted. The elimination runs on
 // max-shifted weights in linear space when no path product can underflow, in log space
 // otherwise. The marginals (the gradient of log Z) come from a hand-written reverse pass over
-// the same elimination, in normalized quantities that all lie in [0, 1]; the marginals'
-// backward (a Hessian-vector product, the Hessian being symmetric) runs the same code on dual
-// numbers. O(n^3) time and O(n^3) memory per instance; instances run under at::parallel_for.
+// the same elimination. The marginals' backward is a Hessian-vector product (the Hessian being
+// symmetric): in linear space a hand-written tangent pass over the state the forward kept
+// (O(n^2) per instance), in log space the log-space code again on dual numbers. Linear space
+// is the fast path: contiguous, branch-free row loops (compiled for AVX2 too), no per-step
+// allocation. O(n^3) time per instance; instances run under at::parallel_for.
 //
 // Undirected (spanning trees): the edge {i, j} has the log-weight (theta[i, j] + theta[j, i]) / 2
 // (callers pass symmetric theta); a tree's weight counts each edge once. The marginals are

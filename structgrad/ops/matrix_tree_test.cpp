@@ -110,6 +110,21 @@ TEST(MatrixTree, GradcheckFloat64) {
     }
 }
 
+TEST(MatrixTree, LinearSpaceBackwardOnLargerGraphsWithAbsentEdgesAndAnyRoot) {
+  for (bool directed : {true, false})
+    for (int64_t root : {0, 3, 6}) {
+      at::Tensor theta = random_theta(2, 7, 1.0, !directed, uint64_t(20 + root));
+      for (auto [i, j] : {std::pair<int64_t, int64_t>{0, 2}, {3, 5}, {6, 1}}) {
+        theta.index_put_({at::indexing::Slice(), i, j}, -INFINITY);
+        if (!directed) theta.index_put_({at::indexing::Slice(), j, i}, -INFINITY);
+      }
+      EXPECT_LT(testing::gradcheck_error([&](const at::Tensor& t) { return matrix_tree_marginals(t, directed, root); },
+                                         theta),
+                1e-6)
+          << "directed " << directed << " root " << root;
+    }
+}
+
 TEST(MatrixTree, LogSpaceGradientsAreFiniteAtHugeLogits) {
   for (bool directed : {true, false}) {
     at::Tensor theta = random_theta(3, 12, 1e3, !directed, 12).requires_grad_(true);

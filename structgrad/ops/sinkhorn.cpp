@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "structgrad/ops/check.h"
+#include "structgrad/ops/finite_difference.h"
 
 namespace structgrad::ops {
 namespace {
@@ -272,9 +273,16 @@ at::Tensor sinkhorn(const at::Tensor& z, int64_t iterations, double tolerance, c
   TORCH_CHECK_VALUE(iterations >= 1, "sinkhorn: iterations must be at least 1, got ", iterations);
   TORCH_CHECK_VALUE(std::isfinite(tolerance) && tolerance >= 0,
                     "sinkhorn: tolerance must be non-negative and finite, got ", tolerance);
-  TORCH_CHECK_VALUE(backward == "implicit" || backward == "unroll",
-                    "sinkhorn: backward must be \"implicit\" or \"unroll\", got \"", backward, "\"");
+  TORCH_CHECK_VALUE(backward == "implicit" || backward == "unroll" || backward == "finite_difference",
+                    "sinkhorn: backward must be \"implicit\", \"unroll\" or \"finite_difference\", got \"",
+                    backward, "\"");
   if (backward == "unroll") return unrolled_sinkhorn(z, iterations, tolerance);
+  if (backward == "finite_difference") {
+    auto solve = [iterations, tolerance](const at::Tensor& x) {
+      return ImplicitSinkhornFunction::apply(x, iterations, tolerance);
+    };
+    return finite_difference_argmax(z, 2, solve);
+  }
   return ImplicitSinkhornFunction::apply(z, iterations, tolerance);
 }
 

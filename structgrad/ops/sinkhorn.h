@@ -18,6 +18,9 @@
 //     once the forward has converged.
 //   "unroll" runs the same iterations as composed torch ops and lets autograd differentiate
 //     them: the exact gradient of the truncated forward, with memory linear in `iterations`.
+//   "finite_difference" (ops/finite_difference.h) runs the forward twice more along the incoming
+//     gradient: no Jacobian code, and like "implicit" exact (to the difference's error) once
+//     converged, since only the fixed point's Jacobian is symmetric.
 //
 //   at::Tensor z = (theta + gumbel) / tau;                    // (B, n, n)
 //   at::Tensor p = structgrad::ops::sinkhorn(z, 20);           // rows and columns sum to ~1
@@ -31,7 +34,7 @@
 namespace structgrad::ops {
 
 // z: (*batch, n, n) finite. iterations >= 1; tolerance >= 0 (0: always run `iterations`);
-// backward "implicit" or "unroll".
+// backward "implicit", "unroll" or "finite_difference".
 at::Tensor sinkhorn(const at::Tensor& z, int64_t iterations = 20, double tolerance = 0,
                     const std::string& backward = "implicit");
 

@@ -7,6 +7,7 @@
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/structures/recursive.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/relaxation.h"
 
 namespace structgrad::arborescence {
 namespace {
@@ -41,11 +42,13 @@ at::Tensor sample(const at::Tensor& theta, int64_t root, GeneratorOpt generator)
   return maximum_arborescences(theta + graph::edge_noise(theta, false, generator), root);
 }
 
-at::Tensor relax(const at::Tensor& theta, double tau, int64_t root, bool hard, GeneratorOpt generator) {
+at::Tensor relax(const at::Tensor& theta, double tau, int64_t root, bool hard, GeneratorOpt generator,
+                 const std::string& backward) {
   check_input("arborescence.relax", theta, root);
   check::positive("arborescence.relax", "tau", tau);
   at::Tensor perturbed = theta + graph::edge_noise(theta, false, generator);
-  at::Tensor soft = ops::matrix_tree_marginals(perturbed / tau, /*directed=*/true, root);
+  auto solve = [root](const at::Tensor& z) { return ops::matrix_tree_marginals(z, /*directed=*/true, root); };
+  at::Tensor soft = regularized_argmax("arborescence.relax", perturbed / tau, 2, backward, solve);
   if (!hard) return soft;
   return maximum_arborescences(perturbed, root) + (soft - soft.detach());
 }
@@ -115,7 +118,7 @@ Family family(int64_t root) {
   f.sample = [root](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, root, g); };
   f.relax = [root](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
     check_only_regularizer("arborescence.relax", o.regularizer, "exponential_family");
-    return relax(theta, o.tau, root, o.hard, g);
+    return relax(theta, o.tau, root, o.hard, g, o.backward.empty() ? "custom" : o.backward);
   };
   f.enumerate = [root](const at::Tensor& theta) { return enumerate(theta.size(-1), root, theta.options()); };
   f.mean = [root](const at::Tensor& theta) { return marginals(theta, root); };

@@ -11,6 +11,8 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
 #include "structgrad/structures/family.h"
 
 namespace structgrad::arborescence {
@@ -26,9 +28,10 @@ at::Tensor sample(const at::Tensor& theta, int64_t root = 0, GeneratorOpt genera
 
 // The stochastic softmax trick: edge marginals of the Gibbs distribution over arborescences at
 // (theta + G) / tau by the log-stable directed matrix-tree theorem (Tutte). hard = true
-// returns sample's arborescence forward with the relaxed gradient backward.
+// returns sample's arborescence forward with the relaxed gradient backward. backward "custom"
+// (the hand-written one) or "finite_difference" (structures/relaxation.h).
 at::Tensor relax(const at::Tensor& theta, double tau, int64_t root = 0, bool hard = false,
-                 GeneratorOpt generator = c10::nullopt);
+                 GeneratorOpt generator = c10::nullopt, const std::string& backward = "custom");
 
 // log sum_A exp(score(A)): (*batch).
 at::Tensor log_partition(const at::Tensor& theta, int64_t root = 0);

@@ -2,6 +2,7 @@
 
 #include "structgrad/ops/check.h"
 #include "structgrad/structures/pairwise_binary.h"
+#include "structgrad/structures/relaxation.h"
 
 namespace structgrad::bernoulli {
 namespace {
@@ -31,11 +32,12 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
   return threshold(perturb(theta, generator).detach());
 }
 
-at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator) {
+at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator, const std::string& backward) {
   check_theta("bernoulli.relax", theta);
   check::positive("bernoulli.relax", "tau", tau);
   at::Tensor perturbed = perturb(theta, generator);
-  at::Tensor soft = at::sigmoid(perturbed / tau);
+  at::Tensor soft =
+      regularized_argmax("bernoulli.relax", perturbed / tau, 1, backward, [](const at::Tensor& z) { return at::sigmoid(z); });
   if (!hard) return soft;
   return threshold(perturbed.detach()) + (soft - soft.detach());
 }
@@ -72,7 +74,7 @@ const Family& family() {
     f.perturbation = [](const at::Tensor& theta, GeneratorOpt g) { return perturb(theta, g); };
     f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
       check_only_regularizer("bernoulli.relax", o.regularizer, "binary_entropy");
-      return relax(theta, o.tau, o.hard, g);
+      return relax(theta, o.tau, o.hard, g, o.backward.empty() ? "custom" : o.backward);
     };
     f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
       check_only_regularizer("bernoulli.relax", o.regularizer, "binary_entropy");

@@ -11,6 +11,8 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
 #include "structgrad/structures/family.h"
 
 namespace structgrad::bernoulli {
@@ -25,7 +27,9 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt
 at::Tensor perturb(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt);
 
 // The binary Concrete relaxation sigmoid((theta + L) / tau); hard = true: sample's forward.
-at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, GeneratorOpt generator = c10::nullopt);
+// backward: "custom" (autograd of the sigmoid) or "finite_difference" (structures/relaxation.h).
+at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, GeneratorOpt generator = c10::nullopt,
+                 const std::string& backward = "custom");
 
 // log P(z = x) = sum_i x_i theta_i - softplus(theta_i) for x (*, *batch, n): (*, *batch).
 at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x);

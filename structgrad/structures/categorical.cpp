@@ -2,6 +2,7 @@
 
 #include "structgrad/ops/check.h"
 #include "structgrad/ops/sparsemax.h"
+#include "structgrad/structures/relaxation.h"
 
 namespace structgrad::categorical {
 namespace {
@@ -45,7 +46,7 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
 }
 
 at::Tensor relax(const at::Tensor& theta, double tau, const std::string& regularizer, bool hard,
-                 GeneratorOpt generator) {
+                 GeneratorOpt generator, const std::string& backward) {
   check_theta("categorical.relax", theta);
   check::positive("categorical.relax", "tau", tau);
   TORCH_CHECK_VALUE(regularizer == "entropy" || regularizer == "euclidean",
@@ -53,7 +54,10 @@ at::Tensor relax(const at::Tensor& theta, double tau, const std::string& regular
                     regularizer, "\"");
   at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
   at::Tensor scaled = perturbed / tau;
-  at::Tensor soft = regularizer == "entropy" ? at::softmax(scaled, -1) : ops::sparsemax(scaled);
+  auto solve = [regularizer](const at::Tensor& z) {
+    return regularizer == "entropy" ? at::softmax(z, -1) : ops::sparsemax(z);
+  };
+  at::Tensor soft = regularized_argmax("categorical.relax", scaled, 1, backward, solve);
   if (!hard) return soft;
   // (soft - soft) is exactly zero, so the forward is exactly the one-hot sample.
   return one_hot_argmax(perturbed.detach()) + (soft - soft.detach());
@@ -117,7 +121,8 @@ const Family& family() {
     f.map = [](const at::Tensor& theta) { return map(theta); };
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-      return relax(theta, o.tau, o.regularizer.empty() ? "entropy" : o.regularizer, o.hard, g);
+      return relax(theta, o.tau, o.regularizer.empty() ? "entropy" : o.regularizer, o.hard, g,
+                   o.backward.empty() ? "custom" : o.backward);
     };
     f.enumerate = [](const at::Tensor& theta) {
       return enumerate(theta.size(-1), theta.options());

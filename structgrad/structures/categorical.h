@@ -27,9 +27,11 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt
 // The stochastic softmax trick: the regularized argmax of (theta + G) / tau.
 //   regularizer "entropy":   softmax   (Gumbel-softmax / Concrete)
 //   regularizer "euclidean": sparsemax (closed-form backward)
-// hard = true returns sample's one-hot forward with the relaxed gradient backward.
+// hard = true returns sample's one-hot forward with the relaxed gradient backward. backward
+// "custom" (the hand-written one) or "finite_difference" (structures/relaxation.h).
 at::Tensor relax(const at::Tensor& theta, double tau, const std::string& regularizer = "entropy",
-                 bool hard = false, GeneratorOpt generator = c10::nullopt);
+                 bool hard = false, GeneratorOpt generator = c10::nullopt,
+                 const std::string& backward = "custom");
 
 // log sum_i exp(theta_i): (*batch).
 at::Tensor log_partition(const at::Tensor& theta);

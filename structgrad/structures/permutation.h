@@ -31,8 +31,8 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt
 // Gumbel-Sinkhorn, the stochastic softmax trick with the entropy regularizer: the
 // doubly-stochastic ops::sinkhorn((theta + G) / tau, iterations, tolerance, backward), with
 // the same noise as sample for the same generator state. backward "implicit" (default: memory
-// independent of iterations, exact once converged) or "unroll" (the exact gradient of the
-// truncated forward). hard = true returns sample's permutation forward with the relaxed
+// independent of iterations, exact once converged), "unroll" (the exact gradient of the
+// truncated forward) or "finite_difference" (two more forwards; exact once converged). hard = true returns sample's permutation forward with the relaxed
 // gradient backward.
 at::Tensor relax(const at::Tensor& theta, double tau, int64_t iterations = 20, double tolerance = 0,
                  const std::string& backward = "implicit", bool hard = false,

@@ -124,7 +124,7 @@ TEST(Permutation, EstimatorsThatNeedNoLogProbRun) {
   }
   EXPECT_THROW(estimators::exact(perm, theta, f), c10::ValueError);
   EXPECT_THROW(estimators::reinforce(perm, theta, f, 4), c10::ValueError);
-  RelaxOptions euclidean{0.5, "euclidean", false};
+  RelaxOptions euclidean{0.5, "euclidean", false, ""};
   EXPECT_THROW(perm.relax(theta, euclidean, c10::nullopt), c10::ValueError);
 }
 

@@ -7,6 +7,7 @@
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/recursive.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/relaxation.h"
 
 namespace structgrad::spanning_tree {
 namespace {
@@ -60,11 +61,12 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
   return maximum_trees(theta + graph::edge_noise(theta, true, generator));
 }
 
-at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator) {
+at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator, const std::string& backward) {
   graph::check_weights("spanning_tree.relax", theta, true);
   check::positive("spanning_tree.relax", "tau", tau);
   at::Tensor perturbed = theta + graph::edge_noise(theta, true, generator);
-  at::Tensor soft = ops::matrix_tree_marginals(perturbed / tau, /*directed=*/false);
+  auto solve = [](const at::Tensor& z) { return ops::matrix_tree_marginals(z, /*directed=*/false); };
+  at::Tensor soft = regularized_argmax("spanning_tree.relax", perturbed / tau, 2, backward, solve);
   if (!hard) return soft;
   return maximum_trees(perturbed) + (soft - soft.detach());
 }
@@ -123,7 +125,7 @@ const Family& family() {
     f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
     f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
       check_only_regularizer("spanning_tree.relax", o.regularizer, "exponential_family");
-      return relax(theta, o.tau, o.hard, g);
+      return relax(theta, o.tau, o.hard, g, o.backward.empty() ? "custom" : o.backward);
     };
     f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
     f.mean = [](const at::Tensor& theta) { return marginals(theta); };

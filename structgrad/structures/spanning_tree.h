@@ -10,6 +10,8 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
 #include "structgrad/structures/family.h"
 
 namespace structgrad::spanning_tree {
@@ -23,8 +25,10 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt
 
 // The stochastic softmax trick with the exponential-family regularizer: the edge marginals of
 // the Gibbs distribution over trees at (theta + G) / tau, by the log-stable matrix-tree theorem.
-// hard = true returns sample's tree forward with the relaxed gradient backward.
-at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, GeneratorOpt generator = c10::nullopt);
+// hard = true returns sample's tree forward with the relaxed gradient backward. backward "custom"
+// (the hand-written one) or "finite_difference" (structures/relaxation.h).
+at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, GeneratorOpt generator = c10::nullopt,
+                 const std::string& backward = "custom");
 
 // log sum_T exp(score(T)): (*batch).
 at::Tensor log_partition(const at::Tensor& theta);

@@ -5,6 +5,7 @@
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/recursive.h"
+#include "structgrad/structures/relaxation.h"
 
 namespace structgrad::topk {
 namespace {
@@ -34,7 +35,7 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
 }
 
 at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::string& regularizer, bool hard,
-                 GeneratorOpt generator) {
+                 GeneratorOpt generator, const std::string& backward) {
   check_theta("topk.relax", theta, k);
   check::positive("topk.relax", "tau", tau);
   TORCH_CHECK_VALUE(regularizer == "exponential_family" || regularizer == "euclidean" ||
@@ -42,16 +43,18 @@ at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::stri
                     "topk.relax: regularizer must be \"exponential_family\", \"euclidean\", ",
                     "\"categorical_entropy\" or \"binary_entropy\", got \"", regularizer, "\"");
   at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
-  at::Tensor soft = relax_perturbed(perturbed, k, tau, regularizer);
+  at::Tensor soft = relax_perturbed(perturbed, k, tau, regularizer, backward);
   if (!hard) return soft;
   // (soft - soft) is exactly zero, so the forward is exactly the sample.
   return indicator_of_top(perturbed.detach(), k) + (soft - soft.detach());
 }
 
-at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau, const std::string& regularizer) {
-  at::Tensor scaled = perturbed / tau;
-  return regularizer == "exponential_family" ? ops::ksubset_marginals(scaled, k)
-                                             : ops::regularized_topk(scaled, k, regularizer);
+at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau, const std::string& regularizer,
+                           const std::string& backward) {
+  auto solve = [k, regularizer](const at::Tensor& z) {
+    return regularizer == "exponential_family" ? ops::ksubset_marginals(z, k) : ops::regularized_topk(z, k, regularizer);
+  };
+  return regularized_argmax("topk.relax", perturbed / tau, 1, backward, solve);
 }
 
 at::Tensor log_partition(const at::Tensor& theta, int64_t k) {
@@ -144,13 +147,15 @@ Family family(int64_t k) {
   f.map = [k](const at::Tensor& theta) { return map(theta, k); };
   f.sample = [k](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, k, g); };
   f.relax = [k](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-    return relax(theta, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer, o.hard, g);
+    return relax(theta, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer, o.hard, g,
+                 o.backward.empty() ? "custom" : o.backward);
   };
   f.enumerate = [k](const at::Tensor& theta) { return enumerate(theta.size(-1), k, theta.options()); };
   f.log_prob = [k](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x, k); };
   f.mean = [k](const at::Tensor& theta) { return marginals(theta, k); };
   f.relax_perturbed = [k](const at::Tensor& perturbed, const RelaxOptions& o) {
-    return relax_perturbed(perturbed, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer);
+    return relax_perturbed(perturbed, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer,
+                           o.backward.empty() ? "custom" : o.backward);
   };
   verbs(k).install(f);
   return f;

@@ -28,14 +28,15 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c
 //   "euclidean"            the Euclidean projection (sparse)
 //   "categorical_entropy"  x_i = min(1, exp(z_i - nu))
 //   "binary_entropy"       x_i = sigmoid(z_i - nu)
-// hard = true returns sample's indicator forward with the relaxed gradient backward.
+// hard = true returns sample's indicator forward with the relaxed gradient backward. backward
+// "custom" (the hand-written one) or "finite_difference" (structures/relaxation.h).
 at::Tensor relax(const at::Tensor& theta, int64_t k, double tau,
                  const std::string& regularizer = "exponential_family", bool hard = false,
-                 GeneratorOpt generator = c10::nullopt);
+                 GeneratorOpt generator = c10::nullopt, const std::string& backward = "custom");
 
 // The relaxation of given perturbed scores (relax without the noise): (*batch, n).
 at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau,
-                           const std::string& regularizer = "exponential_family");
+                           const std::string& regularizer = "exponential_family", const std::string& backward = "custom");
 
 // log sum_{|S| = k} exp(sum_{i in S} theta_i): (*batch). O(nk) dynamic program.
 at::Tensor log_partition(const at::Tensor& theta, int64_t k);

@@ -1,0 +1,98 @@
+#include "structgrad/structures/relaxation.h"
+
+#include <gtest/gtest.h>
+
+#include "structgrad/structures/arborescence.h"
+#include "structgrad/structures/categorical.h"
+#include "structgrad/structures/family.h"
+#include "structgrad/structures/permutation.h"
+#include "structgrad/testing/testing.h"
+
+namespace structgrad {
+namespace {
+
+at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+// Random theta of a family's event shape; symmetric for spanning trees.
+at::Tensor random_theta(const std::string& name, int64_t batch, int64_t n, uint64_t seed) {
+  if (name == "categorical" || name == "topk") return at::randn({batch, n}, seeded(seed), at::kDouble);
+  at::Tensor t = at::randn({batch, n, n}, seeded(seed), at::kDouble);
+  return name == "spanning_tree" ? (t + t.transpose(-1, -2)) / 2 : t;
+}
+
+// theta.grad of <g, relax(theta)> under the given backward, the noise fixed by the seed.
+at::Tensor relax_gradient(const std::function<at::Tensor(const at::Tensor&, const std::string&)>& relax,
+                          const at::Tensor& theta, const at::Tensor& g, const std::string& backward) {
+  at::Tensor x = theta.clone().requires_grad_(true);
+  (relax(x, backward) * g).sum().backward();
+  return x.grad();
+}
+
+double relative_error(const at::Tensor& a, const at::Tensor& b) {
+  return ((a - b).abs().max() / b.abs().max()).item<double>();
+}
+
+struct Case {
+  std::string family, regularizer;
+};
+
+TEST(Relaxation, FiniteDifferenceBackwardAgreesWithTheCustomOneForEveryFamily) {
+  const std::vector<Case> cases = {{"categorical", "entropy"},       {"categorical", "euclidean"},
+                                   {"topk", "exponential_family"},   {"topk", "euclidean"},
+                                   {"topk", "categorical_entropy"},  {"topk", "binary_entropy"},
+                                   {"spanning_tree", ""},            {"arborescence", ""}};
+  FamilyOptions parameters;
+  parameters.k = 3;
+  parameters.root = 1;
+  uint64_t seed = 10;
+  for (const auto& c : cases) {
+    const Family f = family(c.family, parameters);
+    for (bool hard : {false, true}) {
+      at::Tensor theta = random_theta(c.family, 4, 6, ++seed);
+      at::Tensor g = at::randn(theta.sizes(), seeded(++seed), at::kDouble);
+      const uint64_t noise_seed = ++seed;
+      auto relax = [&](const at::Tensor& t, const std::string& backward) {
+        return f.relax(t, RelaxOptions{2.0, c.regularizer, hard, backward}, seeded(noise_seed));
+      };
+      at::Tensor custom = relax_gradient(relax, theta, g, "custom");
+      at::Tensor fd = relax_gradient(relax, theta, g, "finite_difference");
+      ASSERT_GT(custom.abs().max().item<double>(), 1e-3) << c.family << " " << c.regularizer;
+      EXPECT_LT(relative_error(fd, custom), 1e-6) << c.family << " " << c.regularizer << " hard " << hard;
+      // The family's default is the custom backward.
+      EXPECT_TRUE(at::allclose(relax_gradient(relax, theta, g, ""), custom, 0, 0)) << c.family;
+    }
+  }
+}
+
+TEST(Relaxation, PermutationFiniteDifferenceAgreesWithImplicitOnceConverged) {
+  at::Tensor theta = at::randn({3, 5, 5}, seeded(30), at::kDouble);
+  at::Tensor g = at::randn({3, 5, 5}, seeded(31), at::kDouble);
+  auto relax = [](const at::Tensor& t, const std::string& backward) {
+    return permutation::relax(t, 0.7, 300, 0, backward, false, seeded(32));
+  };
+  at::Tensor implicit = relax_gradient(relax, theta, g, "implicit");
+  EXPECT_LT(relative_error(relax_gradient(relax, theta, g, "finite_difference"), implicit), 1e-6);
+  EXPECT_LT(relative_error(relax_gradient(relax, theta, g, "unroll"), implicit), 1e-6);
+  auto gradcheck_fn = [](const at::Tensor& t) {
+    return permutation::relax(t, 0.7, 300, 0, "finite_difference", false, seeded(32));
+  };
+  EXPECT_LT(testing::gradcheck_error(gradcheck_fn, theta[0]), 1e-6);
+}
+
+TEST(Relaxation, BadBackwardNamesTheArgument) {
+  at::Tensor v = at::zeros({2, 4}, at::kDouble), m = at::zeros({2, 4, 4}, at::kDouble);
+  for (const char* bad : {"unroll", "implicit", "fd", ""}) {
+    try {
+      categorical::relax(v, 1.0, "entropy", false, c10::nullopt, bad);
+      ADD_FAILURE() << "accepted backward \"" << bad << "\"";
+    } catch (const c10::ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("categorical.relax: backward must be"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(arborescence::relax(m, 1.0, 0, false, c10::nullopt, "unroll"), c10::ValueError);
+  EXPECT_THROW(permutation::relax(m, 1.0, 20, 0, "custom"), c10::ValueError);
+  EXPECT_THROW(family("topk", {2, 0}).relax(v, RelaxOptions{1.0, "", false, "exact"}, c10::nullopt), c10::ValueError);
+}
+
+}  // namespace
+}  // namespace structgrad
