@@ -195,6 +195,9 @@ void bind_estimators(py::module_& m) {
   sub.def("exact", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f) {
         return as_tuple(est::exact(family(name, k, root), theta, f));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a);
+  sub.def("exact_traces", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
+                             const est::LossFn& f) { return as_tuple(est::exact_traces(family(name, k, root), theta, f)); },
+          "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a);
   sub.def("straight_through", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
                                  const est::LossFn& f, GeneratorOpt generator) {
         return as_tuple(est::straight_through(family(name, k, root), theta, f, generator));

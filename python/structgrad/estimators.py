@@ -31,6 +31,13 @@ def exact(family: Family, theta: torch.Tensor, f: Loss, k: int = -1,
     return _C.estimators.exact(_family_name(family), k, root, theta, f)
 
 
+def exact_traces(family: Family, theta: torch.Tensor, f: Loss, k: int = -1,
+                 root: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The exact gradient under the law of ``family.trace`` by enumerating every trace (small instances):
+    the reference for the trace estimators, and the only exact one for arborescence traces."""
+    return _C.estimators.exact_traces(_family_name(family), k, root, theta, f)
+
+
 def straight_through(family: Family, theta: torch.Tensor, f: Loss, k: int = -1, root: int = 0,
                      generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """The exact sample forward, the gradient of the family's mean (its marginals) backward. Biased."""

@@ -140,3 +140,13 @@ def test_relax_and_gumbel_rao_from_check():
 
 def test_family_names_include_the_recursive_families():
     assert {"ranking", "matching", "binary_tree"} <= set(structgrad._C.family_names())
+
+
+def test_arborescence_trace_estimators_against_the_exact_trace_law():
+    theta = torch.randn(4, 4, dtype=torch.float64, generator=gen(30))
+    a = torch.randn(4, 4, dtype=torch.float64, generator=gen(31))
+    f = lambda x: (x * a).sum((-1, -2)) ** 2  # noqa: E731
+    report = estimators.check("t_reinforce_plus", arborescence, theta, f, draws=4000, seed=32, num_samples=4, root=1)
+    assert report["passed"] and not report["bias_detected"], report["verdict"]
+    surrogate, loss = estimators.exact_traces(arborescence, theta.unsqueeze(0).requires_grad_(), f, root=1)
+    assert torch.isfinite(loss).all()

@@ -62,6 +62,29 @@ Estimate exact(const Family& family, const at::Tensor& theta, const LossFn& f) {
   return {expected.sum(), expected.detach()};
 }
 
+Estimate exact_traces(const Family& family, const at::Tensor& theta, const LossFn& f) {
+  check_theta("estimators.exact_traces", family, theta);
+  TORCH_CHECK_VALUE(bool(family.enumerate_traces), "estimators.exact_traces: family ", family.name,
+                    " has no recursive Gumbel-Max traces");
+  Trace all = family.enumerate_traces(theta);
+  const int64_t count = all.trace.size(0);
+  auto batch = family.batch_shape(theta);
+  auto spread = [&](const at::Tensor& per_trace) {  // (M, *rest) -> (M, *batch, *rest)
+    std::vector<int64_t> view{count}, sizes{count};
+    for (int64_t s : batch) {
+      view.push_back(1);
+      sizes.push_back(s);
+    }
+    view.insert(view.end(), per_trace.sizes().begin() + 1, per_trace.sizes().end());
+    sizes.insert(sizes.end(), per_trace.sizes().begin() + 1, per_trace.sizes().end());
+    return per_trace.reshape(view).expand(sizes);
+  };
+  at::Tensor probabilities = family.trace_log_prob(repeat_samples(theta, count), spread(all.trace)).exp();
+  at::Tensor losses = evaluate("estimators.exact_traces", family, theta, f, spread(all.structure));
+  at::Tensor expected = (probabilities * losses).sum(0);
+  return {expected.sum(), expected.detach()};
+}
+
 Estimate straight_through(const Family& family, const at::Tensor& theta, const LossFn& f,
                           GeneratorOpt generator) {
   check_theta("estimators.straight_through", family, theta);
@@ -360,6 +383,7 @@ double EpsSchedule::value(int64_t step) const {
 const std::vector<EstimatorInfo>& estimator_list() {
   static const std::vector<EstimatorInfo> list{
       {"exact", true, "exact gradient by enumerating every structure"},
+      {"exact_traces", true, "exact gradient under the trace law by enumerating every recursive Gumbel-Max trace"},
       {"straight_through", false, "hard sample forward, gradient of the mean backward"},
       {"relaxed", false, "stochastic softmax trick (Gumbel-softmax), tau and hard"},
       {"reinforce", true, "score function with K samples and a leave-one-out baseline"},
@@ -387,6 +411,7 @@ Estimate estimate(const std::string& name, const Family& family, const at::Tenso
                   const LossFn& f, const Options& options, GeneratorOpt generator) {
   estimator_info(name);
   if (name == "exact") return exact(family, theta, f);
+  if (name == "exact_traces") return exact_traces(family, theta, f);
   if (name == "straight_through") return straight_through(family, theta, f, generator);
   if (name == "relaxed") return relaxed(family, theta, f, options.relax, generator);
   if (name == "reinforce") return reinforce(family, theta, f, options.num_samples, generator);

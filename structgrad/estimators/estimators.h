@@ -36,6 +36,11 @@ struct Estimate {
 // The exact gradient by enumeration: surrogate = sum_x p_theta(x) f(x) (seed 003, Eq. 2).
 Estimate exact(const Family& family, const at::Tensor& theta, const LossFn& f);
 
+// The exact gradient under the law of family.trace (seed 002), by enumerating every trace:
+// surrogate = sum_T P(T) f(X(T)). The same as `exact` where the two laws agree; the reference for
+// the trace estimators of arborescence, whose trace follows the minimum arborescence under E.
+Estimate exact_traces(const Family& family, const at::Tensor& theta, const LossFn& f);
+
 // Straight-through: the exact sample forward, the gradient of the family's mean backward.
 Estimate straight_through(const Family& family, const at::Tensor& theta, const LossFn& f,
                           GeneratorOpt generator = c10::nullopt);

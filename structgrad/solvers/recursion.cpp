@@ -178,6 +178,9 @@ std::string too_long(int64_t position, int64_t length) {
 
 const char* kNoAdmissibleKey = "a step of the recursion has no admissible key (the instance has no structure)";
 
+ReplayStatus invalid(std::string message) { return {false, false, std::move(message)}; }
+ReplayStatus incomplete(int64_t length) { return {false, true, too_short(length)}; }
+
 // Single-group layout: K shrinks, so a key leaves at the first level where it is inactive; the
 // recursion may say which keys leave, else every key of K is tested at every level.
 ReplayStatus replay_single_group(Recursion& algorithm, const int64_t* trace, int64_t length, const uint8_t* present,
@@ -210,11 +213,11 @@ ReplayStatus replay_single_group(Recursion& algorithm, const int64_t* trace, int
                                     return true;
                                   }),
                    active.end());
-    if (remaining == 0) return {false, kNoAdmissibleKey};
-    if (level >= length) return {false, too_short(length)};
+    if (remaining == 0) return invalid(kNoAdmissibleKey);
+    if (level >= length) return incomplete(length);
     const int64_t chosen = trace[level];
     if (chosen < 0 || chosen >= n || !in_k[chosen] || !algorithm.active(chosen))
-      return {false, position_message(level, chosen)};
+      return invalid(position_message(level, chosen));
     program.chosen.push_back(int32_t(chosen));
     ++level;
     algorithm.map(&chosen, 1);
@@ -225,7 +228,7 @@ ReplayStatus replay_single_group(Recursion& algorithm, const int64_t* trace, int
   }
   for (int64_t j = 0; j < n; ++j)
     if (in_k[j]) program.exit_level[j] = level;
-  if (level != length) return {false, too_long(level, length)};
+  if (level != length) return invalid(too_long(level, length));
   return {};
 }
 
@@ -241,7 +244,6 @@ ReplayStatus replay(Recursion& algorithm, const int64_t* trace, int64_t length, 
   std::vector<uint8_t> zero(n, 0);
   std::vector<int64_t> argmins;
   int64_t position = 0;
-  auto fail = [&](std::string message) { return ReplayStatus{false, std::move(message)}; };
   Levels levels(algorithm, present);
   while (!algorithm.stop()) {
     const Partition& groups = levels.next();
@@ -260,11 +262,11 @@ ReplayStatus replay(Recursion& algorithm, const int64_t* trace, int64_t length, 
         argmins.push_back(forced);
         continue;
       }
-      if (program.members.size() == start) return fail(kNoAdmissibleKey);
-      if (position >= length) return fail(too_short(length));
+      if (program.members.size() == start) return invalid(kNoAdmissibleKey);
+      if (position >= length) return incomplete(length);
       const int64_t chosen = trace[position];
       if (std::find(program.members.begin() + start, program.members.end(), chosen) == program.members.end())
-        return fail(position_message(position, chosen));
+        return invalid(position_message(position, chosen));
       program.offsets.push_back(int32_t(program.members.size()));
       program.chosen.push_back(int32_t(chosen));
       zero[chosen] = 1;
@@ -273,8 +275,34 @@ ReplayStatus replay(Recursion& algorithm, const int64_t* trace, int64_t length, 
     }
     algorithm.map(argmins.data(), int64_t(argmins.size()));
   }
-  if (position != length) return fail(too_long(position, length));
+  if (position != length) return invalid(too_long(position, length));
   return {};
+}
+
+std::vector<EnumeratedTrace> enumerate_traces(Recursion& algorithm, const uint8_t* present, int64_t max_traces) {
+  std::vector<EnumeratedTrace> out;
+  std::vector<std::vector<int64_t>> prefixes{{}};
+  TraceProgram program;
+  while (!prefixes.empty()) {
+    std::vector<int64_t> prefix = std::move(prefixes.back());
+    prefixes.pop_back();
+    ReplayStatus status = replay(algorithm, prefix.data(), int64_t(prefix.size()), present, program);
+    if (status.ok) {
+      if (int64_t(out.size()) == max_traces)
+        throw std::length_error("enumerate_traces: more than " + std::to_string(max_traces) + " traces");
+      EnumeratedTrace t{prefix, std::vector<double>(algorithm.structure_size(), 0.0)};
+      algorithm.combine(t.structure.data());
+      out.push_back(std::move(t));
+      continue;
+    }
+    if (!status.incomplete) continue;
+    for (int64_t key = algorithm.num_keys() - 1; key >= 0; --key) {
+      if (!present[key]) continue;
+      prefixes.push_back(prefix);
+      prefixes.back().push_back(key);
+    }
+  }
+  return out;
 }
 
 }  // namespace structgrad::solvers

@@ -136,7 +136,8 @@ struct TraceProgram {
 
 struct ReplayStatus {
   bool ok = true;
-  std::string message;  // why the trace is not a valid trace for this instance
+  bool incomplete = false;  // not ok only because the trace ends early: a valid prefix
+  std::string message;      // why the trace is not a valid trace for this instance
 };
 
 // Walks the recursion along a given trace of `length` entries and fills `program`. A trace
@@ -144,5 +145,14 @@ struct ReplayStatus {
 // gives ok = false and a message naming the entry.
 ReplayStatus replay(Recursion& algorithm, const int64_t* trace, int64_t length, const uint8_t* present,
                     TraceProgram& program);
+
+// Every trace the recursion can produce on an instance, with the structure each one gives: a
+// depth-first search over prefixes that replay accepts. For tests and exact expectations on small
+// instances; throws std::length_error when there are more than max_traces.
+struct EnumeratedTrace {
+  std::vector<int64_t> trace;
+  std::vector<double> structure;  // structure_size() entries
+};
+std::vector<EnumeratedTrace> enumerate_traces(Recursion& algorithm, const uint8_t* present, int64_t max_traces);
 
 }  // namespace structgrad::solvers

@@ -202,6 +202,40 @@ TEST(Recursion, MatchingIsGreedy) {
   }
 }
 
+TEST(Recursion, EnumeratedTracesAreEveryTraceWithTotalProbabilityOne) {
+  std::mt19937_64 rng(5);
+  const int64_t n = 4;
+  std::vector<uint8_t> upper(n * n, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j) upper[i * n + j] = 1;
+  std::vector<uint8_t> all(n * n, 1);
+  SelectionRecursion topk(n, 2, false), ranking(n, n, true);
+  KruskalRecursion kruskal(n);
+  BinaryTreeRecursion tree(n);
+  MatchingRecursion matching(3);
+  struct Expected {
+    Recursion* algorithm;
+    const uint8_t* present;
+    size_t count;
+  };
+  // 4 * 3 ordered pairs, 4! orders, 16 trees * 3! edge orders, Catalan(4), 3! * 3! entry orders.
+  for (const Expected& e : {Expected{&topk, all.data(), 12}, Expected{&ranking, all.data(), 24},
+                            Expected{&kruskal, upper.data(), 96}, Expected{&tree, all.data(), 14},
+                            Expected{&matching, all.data(), 36}}) {
+    auto traces = enumerate_traces(*e.algorithm, e.present, 1000);
+    EXPECT_EQ(traces.size(), e.count);
+    auto theta = random_scores(e.algorithm->num_keys(), rng);
+    double total = 0;
+    TraceProgram p;
+    for (const auto& t : traces) {
+      ASSERT_TRUE(replay(*e.algorithm, t.trace.data(), int64_t(t.trace.size()), e.present, p).ok);
+      total += std::exp(testing::program_log_prob(p, theta));
+    }
+    EXPECT_NEAR(total, 1.0, 1e-12);
+  }
+  EXPECT_THROW(enumerate_traces(ranking, all.data(), 10), std::length_error);
+}
+
 TEST(Recursion, BinaryTreeSplitsAtTheBestNode) {
   const int64_t n = 6;
   std::vector<double> s{0.0, 3.0, 1.0, -1.0, 5.0, 2.0};

@@ -1,6 +1,8 @@
 #include "structgrad/structures/recursive.h"
 
+#include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include "structgrad/ops/check.h"
 #include "structgrad/solvers/enumerate.h"
@@ -107,8 +109,41 @@ at::Tensor TraceVerbs::conditional_gumbel(const at::Tensor& theta, const at::Ten
   return recursive::conditional_gumbel(function.c_str(), theta, trace, space_(theta), generator);
 }
 
+Trace TraceVerbs::enumerate_traces(const at::Tensor& theta) const {
+  const std::string function = name("enumerate_traces");
+  check_(function.c_str(), theta);
+  KeySpace space = space_(theta);
+  Flat f = flatten(theta, space);
+  TORCH_CHECK_VALUE((f.present == f.present[0]).all().item<bool>(), function,
+                    ": every instance must have the same absent parts");
+  at::Tensor present = f.present[0].to(at::kByte).contiguous();
+  auto algorithm = space.factory();
+  constexpr int64_t kMaxTraces = 200000;
+  std::vector<solvers::EnumeratedTrace> all;
+  try {
+    all = solvers::enumerate_traces(*algorithm, present.data_ptr<uint8_t>(), kMaxTraces);
+  } catch (const std::length_error&) {
+    TORCH_CHECK_VALUE(false, function, ": the instance has more than ", kMaxTraces, " traces; enumerate smaller ones");
+  }
+  int64_t longest = 0;
+  for (const auto& t : all) longest = std::max<int64_t>(longest, int64_t(t.trace.size()));
+  const int64_t count = int64_t(all.size()), size = algorithm->structure_size();
+  Trace out;
+  out.trace = at::full({count, longest}, -1, at::kLong);
+  out.lengths = at::empty({count}, at::kLong);
+  at::Tensor structures = at::empty({count, size}, at::kDouble);
+  for (int64_t m = 0; m < count; ++m) {
+    std::copy(all[m].trace.begin(), all[m].trace.end(), out.trace.data_ptr<int64_t>() + m * longest);
+    out.lengths.data_ptr<int64_t>()[m] = int64_t(all[m].trace.size());
+    std::copy(all[m].structure.begin(), all[m].structure.end(), structures.data_ptr<double>() + m * size);
+  }
+  out.structure = structures.reshape(concat({count}, space.structure_shape)).to(theta.scalar_type());
+  return out;
+}
+
 void TraceVerbs::install(Family& family) const {
   TraceVerbs verbs = *this;
+  family.enumerate_traces = [verbs](const at::Tensor& theta) { return verbs.enumerate_traces(theta); };
   family.trace = [verbs](const at::Tensor& theta, GeneratorOpt g) { return verbs.trace(theta, g); };
   family.trace_log_prob = [verbs](const at::Tensor& theta, const at::Tensor& t) { return verbs.trace_log_prob(theta, t); };
   family.conditional_gumbel = [verbs](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {

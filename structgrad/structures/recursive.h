@@ -49,7 +49,8 @@ class TraceVerbs {
   Trace trace(const at::Tensor& theta, GeneratorOpt generator) const;
   at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace) const;
   at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator) const;
-  // Sets family.trace, trace_log_prob and conditional_gumbel.
+  Trace enumerate_traces(const at::Tensor& theta) const;
+  // Sets family.trace, trace_log_prob, conditional_gumbel and enumerate_traces.
   void install(Family& family) const;
 
  private:

@@ -3,6 +3,7 @@
 #include "structgrad/structures/recursive.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <functional>
@@ -231,6 +232,33 @@ TEST(RecursiveEstimators, ScoreFunctionEstimatorsAreUnbiasedAndOrderedByVariance
     }
     // seed 002 Eq. 5: marginalizing E given T cannot raise the variance.
     EXPECT_GT(variance["e_reinforce"], variance["t_reinforce"]) << c.name;
+  }
+}
+
+TEST(RecursiveEstimators, ExactOverTracesIsExactOverStructuresWhereTheLawsAgree) {
+  for (auto& c : cases()) {
+    at::Tensor a = scores(c.family.map(c.theta).sizes(), 111), b = scores(c.family.map(c.theta).sizes(), 112);
+    estimators::LossFn f = estimators::quadratic_loss(a, b);
+    std::vector<int64_t> sizes{3};
+    sizes.insert(sizes.end(), c.theta.sizes().begin(), c.theta.sizes().end());
+    at::Tensor theta = c.theta.expand(sizes).clone().requires_grad_();
+    auto over_traces = estimators::exact_traces(c.family, theta, f);
+    auto over_structures = estimators::exact(c.family, theta, f);
+    EXPECT_TRUE(at::allclose(over_traces.loss, over_structures.loss, 1e-9, 1e-12)) << c.name;
+    at::Tensor g1 = torch::autograd::grad({over_traces.surrogate}, {theta})[0];
+    at::Tensor g2 = torch::autograd::grad({over_structures.surrogate}, {theta})[0];
+    EXPECT_TRUE(at::allclose(g1, g2, 1e-8, 1e-10)) << c.name;
+  }
+}
+
+TEST(RecursiveEstimators, ArborescenceTraceEstimatorsAreUnbiasedUnderTheTraceLaw) {
+  at::Tensor theta = scores({4, 4}, 113);
+  estimators::LossFn f = estimators::quadratic_loss(scores({4, 4}, 114), scores({4, 4}, 115));
+  estimators::Options options;
+  options.num_samples = 4;
+  for (const char* name : {"t_reinforce_plus", "e_reinforce"}) {
+    auto report = estimators::check_estimator(name, arborescence::family(2), theta, f, options, 4000, 116);
+    EXPECT_TRUE(report.passed) << name << ": " << report.verdict;
   }
 }
 
