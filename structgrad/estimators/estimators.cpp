@@ -374,10 +374,10 @@ Estimate arm(const Family& family, const at::Tensor& theta, const LossFn& f, int
 }
 
 double EpsSchedule::value(int64_t step) const {
-  TORCH_CHECK_VALUE(every >= 1 && minimum > 0 && start > 0 && rate >= 0, "EpsSchedule: need start > 0, rate >= 0, ",
-                    "every >= 1 and minimum > 0");
+  TORCH_CHECK_VALUE(every >= 1 && minimum > 0 && start != 0 && std::isfinite(start) && rate >= 0,
+                    "EpsSchedule: need start finite and non-zero, rate >= 0, every >= 1 and minimum > 0");
   const int64_t annealed = step - step % every;
-  return std::max(minimum, start * std::exp(-rate * double(annealed)));
+  return std::copysign(std::max(minimum, std::abs(start) * std::exp(-rate * double(annealed))), start);
 }
 
 const std::vector<EstimatorInfo>& estimator_list() {

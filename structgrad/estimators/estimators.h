@@ -111,7 +111,9 @@ Estimate direct(const Family& family, const at::Tensor& theta, const LossFn& f, 
                 GeneratorOpt generator = c10::nullopt);
 
 // The epsilon annealing of seed 003 §5 (the Gumbel-softmax schedule of Jang et al.): every
-// `every` steps, eps = max(minimum, start * exp(-rate * step)).
+// `every` steps, |eps| = max(minimum, |start| * exp(-rate * step)), with start's sign. Seed 003
+// maximizes a likelihood, so its loss-augmented argmax moves towards the better structure: with a
+// loss here, that is a negative eps.
 struct EpsSchedule {
   double start = 1.0;
   double rate = 1e-5;

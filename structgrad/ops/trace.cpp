@@ -149,12 +149,13 @@ TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, 
 
 namespace {
 
-// For every instance: log sum over each group of exp(theta), in linear space on weights shifted
-// by the instance's largest member score where the sum stays above kLinearFloor.
+// The log normalizer of every group (log sum of exp(theta) over its members) and, in the general
+// layout, how it was computed: in linear space on weights shifted by the instance's largest
+// member score where the sum stays above kLinearFloor, in log space otherwise.
 struct GroupSums {
-  std::vector<double> shift;       // (B) the instance's largest member score
-  std::vector<double> log_sum;     // (G)
-  std::vector<uint8_t> linear;     // (G) computed in linear space
+  std::vector<double> shift;    // (B) the instance's largest member score (general layout)
+  std::vector<double> log_sum;  // (G)
+  std::vector<uint8_t> linear;  // (G) computed in linear space (general layout)
 };
 
 GroupSums group_sums(const double* theta, int64_t keys, const TracePrograms& p) {
@@ -190,14 +191,13 @@ GroupSums group_sums(const double* theta, int64_t keys, const TracePrograms& p) 
   return sums;
 }
 
-// Single-group layout: group l of an instance holds the keys with exit level > l, so its log sum
-// is a suffix logsumexp over the levels of the per-exit-level sums (only log_sum is filled).
-
 double logaddexp(double a, double b) {
   if (a < b) std::swap(a, b);
   return b == -std::numeric_limits<double>::infinity() ? a : a + std::log1p(std::exp(b - a));
 }
 
+// Single-group layout: group l of an instance holds the keys with exit level > l, so its log sum
+// is a suffix logsumexp over the levels of the per-exit-level sums (only log_sum is filled).
 GroupSums level_sums(const double* theta, int64_t keys, const TracePrograms& p) {
   const int64_t instances = p.instance_groups.size(0) - 1;
   const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();

@@ -60,7 +60,7 @@ void check_trace(const char* function, const at::Tensor& theta, int64_t event_di
     TORCH_CHECK_VALUE(!(later & ~earlier).any().item<bool>(), function,
                       ": trace may be padded with -1 only at the end");
   }
-  TORCH_CHECK_VALUE(((trace >= -1)).all().item<bool>(), function, ": trace holds a negative entry other than -1");
+  TORCH_CHECK_VALUE((trace >= -1).all().item<bool>(), function, ": trace holds a negative entry other than -1");
 }
 
 Trace trace(const at::Tensor& theta, const KeySpace& space, GeneratorOpt generator) {
