@@ -99,6 +99,11 @@ TEST(Direct, EpsScheduleAnnealsEveryNSteps) {
   EXPECT_DOUBLE_EQ(schedule.value(999), 1.0);
   EXPECT_DOUBLE_EQ(schedule.value(1000), std::exp(-1.0));
   EXPECT_DOUBLE_EQ(schedule.value(100000), 0.1);
+  schedule.start = -2.0;  // the other one-sided difference keeps its sign
+  EXPECT_DOUBLE_EQ(schedule.value(0), -2.0);
+  EXPECT_DOUBLE_EQ(schedule.value(100000), -0.1);
+  schedule.start = 0;
+  EXPECT_THROW(schedule.value(0), c10::ValueError);
 }
 
 TEST(Direct, BinaryLatentsWithFlipAndEnumerate) {
