@@ -9,11 +9,39 @@
 namespace structgrad::estimators {
 namespace {
 
+// (samples, *sizes).
+std::vector<int64_t> with_samples(int64_t samples, at::IntArrayRef sizes) {
+  std::vector<int64_t> out{samples};
+  out.insert(out.end(), sizes.begin(), sizes.end());
+  return out;
+}
+
 // theta repeated S times along a new leading dimension (a view: gradients flow back to theta).
 at::Tensor repeat_samples(const at::Tensor& theta, int64_t num_samples) {
-  std::vector<int64_t> sizes{num_samples};
-  sizes.insert(sizes.end(), theta.sizes().begin(), theta.sizes().end());
-  return theta.unsqueeze(0).expand(sizes);
+  return theta.unsqueeze(0).expand(with_samples(num_samples, theta.sizes()));
+}
+
+// One tensor per structure, (N, *rest), seen by every instance of a batch: (N, *batch, *rest).
+at::Tensor over_batch(const at::Tensor& per_structure, const std::vector<int64_t>& batch) {
+  std::vector<int64_t> view{per_structure.size(0)}, sizes{per_structure.size(0)};
+  for (int64_t s : batch) {
+    view.push_back(1);
+    sizes.push_back(s);
+  }
+  view.insert(view.end(), per_structure.sizes().begin() + 1, per_structure.sizes().end());
+  sizes.insert(sizes.end(), per_structure.sizes().begin() + 1, per_structure.sizes().end());
+  return per_structure.reshape(view).expand(sizes);
+}
+
+// The parts of theta a structure's score reads: all, or the upper triangle of symmetric families
+// (an undirected edge scores once, and its gradient lands where the family's log_prob reads it).
+at::Tensor scored_parts(const Family& family, const at::Tensor& x) { return family.symmetric ? x.triu(1) : x; }
+
+// The dimensions of a family's event, counted from the end: {-1} or {-1, -2}.
+std::vector<int64_t> event_dims(const Family& family) {
+  std::vector<int64_t> dims;
+  for (int64_t d = 1; d <= family.event_dim; ++d) dims.push_back(-d);
+  return dims;
 }
 
 // Calls f and checks that it returned one loss per sample and instance.
@@ -44,17 +72,8 @@ Estimate exact(const Family& family, const at::Tensor& theta, const LossFn& f) {
   check_theta("estimators.exact", family, theta);
   TORCH_CHECK_VALUE(family.enumerate && family.log_prob, "estimators.exact: family ", family.name,
                     " cannot enumerate its structures with their probabilities");
-  at::Tensor all = family.enumerate(theta);  // (N, *structure)
-  const int64_t count = all.size(0);
   // Every structure for every instance: (N, *batch, *structure).
-  std::vector<int64_t> view{count};
-  auto batch = family.batch_shape(theta);
-  for (size_t i = 0; i < batch.size(); ++i) view.push_back(1);
-  view.insert(view.end(), all.sizes().begin() + 1, all.sizes().end());
-  std::vector<int64_t> sizes{count};
-  sizes.insert(sizes.end(), batch.begin(), batch.end());
-  sizes.insert(sizes.end(), all.sizes().begin() + 1, all.sizes().end());
-  at::Tensor structures = all.view(view).expand(sizes).to(theta.scalar_type());
+  at::Tensor structures = over_batch(family.enumerate(theta), family.batch_shape(theta)).to(theta.scalar_type());
 
   at::Tensor probabilities = family.log_prob(theta, structures).exp();  // (N, *batch)
   at::Tensor losses = evaluate("estimators.exact", family, theta, f, structures);
@@ -67,20 +86,10 @@ Estimate exact_traces(const Family& family, const at::Tensor& theta, const LossF
   TORCH_CHECK_VALUE(bool(family.enumerate_traces), "estimators.exact_traces: family ", family.name,
                     " has no recursive Gumbel-Max traces");
   Trace all = family.enumerate_traces(theta);
-  const int64_t count = all.trace.size(0);
   auto batch = family.batch_shape(theta);
-  auto spread = [&](const at::Tensor& per_trace) {  // (M, *rest) -> (M, *batch, *rest)
-    std::vector<int64_t> view{count}, sizes{count};
-    for (int64_t s : batch) {
-      view.push_back(1);
-      sizes.push_back(s);
-    }
-    view.insert(view.end(), per_trace.sizes().begin() + 1, per_trace.sizes().end());
-    sizes.insert(sizes.end(), per_trace.sizes().begin() + 1, per_trace.sizes().end());
-    return per_trace.reshape(view).expand(sizes);
-  };
-  at::Tensor probabilities = family.trace_log_prob(repeat_samples(theta, count), spread(all.trace)).exp();
-  at::Tensor losses = evaluate("estimators.exact_traces", family, theta, f, spread(all.structure));
+  at::Tensor probabilities =
+      family.trace_log_prob(repeat_samples(theta, all.trace.size(0)), over_batch(all.trace, batch)).exp();
+  at::Tensor losses = evaluate("estimators.exact_traces", family, theta, f, over_batch(all.structure, batch));
   at::Tensor expected = (probabilities * losses).sum(0);
   return {expected.sum(), expected.detach()};
 }
@@ -114,15 +123,12 @@ void require(bool has, const char* estimator, const Family& family, const char* 
   TORCH_CHECK_VALUE(has, estimator, ": family ", family.name, " has no ", what);
 }
 
-// log p(E) of the perturbation, summed over the keys (the finite entries by default).
+// log p(E) of the perturbation E = exp(-perturbed): sum over the keys of theta_k - E_k exp(theta_k).
+// The keys are the finite parts the score reads (one exponential per undirected edge).
 at::Tensor perturbation_log_prob(const Family& family, const at::Tensor& theta, const at::Tensor& perturbed) {
-  if (family.perturbation_log_prob) return family.perturbation_log_prob(theta, perturbed);
-  at::Tensor keys = at::isfinite(perturbed);
+  at::Tensor keys = scored_parts(family, at::isfinite(perturbed).to(at::kByte)).to(at::kBool);
   at::Tensor t = at::where(keys, theta, at::zeros_like(theta)), s = at::where(keys, perturbed, t);
-  at::Tensor terms = (t - at::exp(t - s)).masked_fill(~keys, 0);
-  std::vector<int64_t> event;
-  for (int64_t d = 1; d <= family.event_dim; ++d) event.push_back(-d);
-  return terms.sum(event);
+  return (t - at::exp(t - s)).masked_fill(~keys, 0).sum(event_dims(family));
 }
 
 // The score-function estimator with K samples: sum_k w_k grad log p(sample_k) / K, where
@@ -153,12 +159,6 @@ Estimate score_function(const char* estimator, Score score, bool baseline, const
   // f's own parameters get the plain Monte Carlo gradient of the mean loss.
   at::Tensor surrogate = score_term.sum() + losses.mean(0).sum();
   return {surrogate, held.mean(0)};
-}
-
-std::vector<int64_t> with_samples(int64_t samples, at::IntArrayRef sizes) {
-  std::vector<int64_t> out{samples};
-  out.insert(out.end(), sizes.begin(), sizes.end());
-  return out;
 }
 
 at::Tensor gradient(const at::Tensor& output, const at::Tensor& input, bool create_graph) {
@@ -259,16 +259,10 @@ Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn&
 
 namespace {
 
-// The parts of theta a structure's score reads: all, or the upper triangle of symmetric families
-// (an undirected edge scores once, and its gradient lands where the family's log_prob reads it).
-at::Tensor scored_parts(const Family& family, const at::Tensor& x) { return family.symmetric ? x.triu(1) : x; }
-
 // <perturbed, x> per structure: x (S, *batch, *event) -> (S, *batch).
 at::Tensor structure_scores(const Family& family, const at::Tensor& perturbed, const at::Tensor& x) {
-  std::vector<int64_t> event;
-  for (int64_t d = 1; d <= family.event_dim; ++d) event.push_back(-d);
   at::Tensor parts = scored_parts(family, x);
-  return at::where(parts != 0, perturbed * parts, at::zeros_like(parts)).sum(event);  // -inf * 0 is not a score
+  return at::where(parts != 0, perturbed * parts, at::zeros_like(parts)).sum(event_dims(family));  // -inf * 0 is not a score
 }
 
 // Costs of the low-dimensional approximation: f with one part of z* switched on, minus with it
@@ -278,14 +272,9 @@ at::Tensor flip_costs(const char* estimator, const Family& family, const at::Ten
   auto event = theta.sizes().slice(theta.dim() - family.event_dim);
   int64_t parts = 1;
   for (int64_t s : event) parts *= s;
-  std::vector<int64_t> unit_shape{parts};
-  unit_shape.insert(unit_shape.end(), event.begin(), event.end());
-  at::Tensor unit = at::eye(parts, theta.options()).reshape(unit_shape);  // (P, *event)
+  at::Tensor unit = at::eye(parts, theta.options()).reshape(with_samples(parts, event));  // (P, *event)
   if (family.symmetric) unit = unit + unit.transpose(-1, -2) * (1 - at::eye(event[0], theta.options()));
-  std::vector<int64_t> view{parts};
-  for (int64_t d = 0; d < theta.dim() - family.event_dim; ++d) view.push_back(1);
-  view.insert(view.end(), event.begin(), event.end());
-  unit = unit.reshape(view);
+  unit = over_batch(unit, family.batch_shape(theta));
   at::Tensor on = at::maximum(z.unsqueeze(0), unit), off = z.unsqueeze(0) * (1 - unit);
   at::Tensor both = at::cat({on, off});  // one call of f on (2P, *batch, *event)
   at::Tensor losses = evaluate(estimator, family, theta, f, both).detach();
@@ -314,17 +303,11 @@ Estimate direct(const Family& family, const at::Tensor& theta, const LossFn& f, 
   if (options.argmax == "enumerate") {
     TORCH_CHECK_VALUE(bool(family.enumerate), estimator, ": family ", family.name, " cannot enumerate its structures");
     at::Tensor all = family.enumerate(theta).to(theta.scalar_type());  // (N, *event)
-    std::vector<int64_t> view{all.size(0)};
-    for (int64_t d = 0; d < theta.dim() - family.event_dim; ++d) view.push_back(1);
-    view.insert(view.end(), all.sizes().begin() + 1, all.sizes().end());
-    std::vector<int64_t> sizes{all.size(0)};
-    sizes.insert(sizes.end(), theta.sizes().begin(), theta.sizes().end());
-    at::Tensor structures = all.reshape(view).expand(sizes);
+    at::Tensor structures = over_batch(all, family.batch_shape(theta));
     at::Tensor all_losses = evaluate(estimator, family, theta, f, structures);  // (N, *batch)
     at::Tensor scores = structure_scores(family, perturbed.unsqueeze(0), structures);
     at::Tensor best = (scores + options.eps * all_losses.detach()).argmax(0);  // (*batch)
-    at::Tensor index = best.reshape({1, -1});
-    augmented = all.index_select(0, index.reshape(-1)).reshape(theta.sizes());
+    augmented = all.index_select(0, best.reshape(-1)).reshape(theta.sizes());
     // The loss of z* itself, with its graph for f's parameters.
     at::Tensor star = (structures == z.unsqueeze(0)).flatten(theta.dim() - family.event_dim + 1).all(-1);  // (N, *batch)
     losses = (all_losses * star.to(all_losses.scalar_type())).sum(0, /*keepdim=*/true);
@@ -359,9 +342,7 @@ Estimate arm(const Family& family, const at::Tensor& theta, const LossFn& f, int
   TORCH_CHECK_VALUE(family.name == "bernoulli", estimator, ": ARM needs independent binary choices (family bernoulli), got ",
                     family.name);
   TORCH_CHECK_VALUE(num_samples >= 1, estimator, ": num_samples must be at least 1, got ", num_samples);
-  std::vector<int64_t> sizes{num_samples};
-  sizes.insert(sizes.end(), theta.sizes().begin(), theta.sizes().end());
-  at::Tensor u = at::empty(sizes, at::kDouble).uniform_(0, 1, generator).to(theta.scalar_type());
+  at::Tensor u = at::empty(with_samples(num_samples, theta.sizes()), at::kDouble).uniform_(0, 1, generator).to(theta.scalar_type());
   at::Tensor logits = theta.detach().unsqueeze(0);
   at::Tensor antithetic = (u > at::sigmoid(-logits)).to(theta.scalar_type());
   at::Tensor direct_draw = (u < at::sigmoid(logits)).to(theta.scalar_type());
@@ -387,12 +368,12 @@ const std::vector<EstimatorInfo>& estimator_list() {
       {"straight_through", false, "hard sample forward, gradient of the mean backward"},
       {"relaxed", false, "stochastic softmax trick (Gumbel-softmax), tau and hard"},
       {"reinforce", true, "score function with K samples and a leave-one-out baseline"},
-      {"e_reinforce", true, "score of the exponential perturbation (seed 002 Eq. 1), K samples averaged"},
-      {"e_reinforce_plus", true, "score of the exponential perturbation, leave-one-out baseline"},
-      {"t_reinforce", true, "score of the recursive Gumbel-Max trace (seed 002 Eq. 2), K samples averaged"},
-      {"t_reinforce_plus", true, "score of the trace with the leave-one-out baseline (seed 002 Eq. 7)"},
-      {"relax", true, "RELAX (seed 002 Eq. 6) with the relaxed loss as control variate, tau"},
-      {"gumbel_rao", false, "straight-through with the relaxation averaged over perturbations given the trace"},
+      {"e_reinforce", true, "score of the exponential perturbation (seed 002 Eq. 1), K samples averaged", true},
+      {"e_reinforce_plus", true, "score of the exponential perturbation, leave-one-out baseline", true},
+      {"t_reinforce", true, "score of the recursive Gumbel-Max trace (seed 002 Eq. 2), K samples averaged", true},
+      {"t_reinforce_plus", true, "score of the trace with the leave-one-out baseline (seed 002 Eq. 7)", true},
+      {"relax", true, "RELAX (seed 002 Eq. 6) with the relaxed loss as control variate, tau", true},
+      {"gumbel_rao", false, "straight-through with the relaxation averaged over perturbations given the trace", true},
       {"direct", false, "direct optimization through argmax (seed 003): (z*(eps) - z*) / eps, eps"},
       {"arm", true, "augment-REINFORCE-merge for bernoulli: two antithetic draws per sample"},
   };

@@ -140,6 +140,8 @@ struct EstimatorInfo {
   std::string name;
   bool unbiased;
   std::string description;
+  // Its samples follow family.trace's law (which differs from sample's for arborescences).
+  bool trace_law = false;
 };
 
 const std::vector<EstimatorInfo>& estimator_list();

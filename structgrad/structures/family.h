@@ -68,9 +68,6 @@ struct Family {
   // Every trace of an instance of theta's shape (its instances must share their absent parts):
   // structure (M, *structure), trace (M, L), lengths (M). Small instances only.
   std::function<Trace(const at::Tensor& theta)> enumerate_traces;
-  // log p(E) of the perturbation E = exp(-perturbed) that trace drew, (*batch), differentiable in
-  // theta: sum over the keys of theta_k - E_k exp(theta_k). Empty: every finite entry is a key.
-  std::function<at::Tensor(const at::Tensor& theta, const at::Tensor& perturbed)> perturbation_log_prob;
 
   // The batch shape of theta under this family.
   std::vector<int64_t> batch_shape(const at::Tensor& theta) const;

@@ -134,13 +134,6 @@ const Family& family() {
       check_only_regularizer("spanning_tree.relax", o.regularizer, "exponential_family");
       return ops::matrix_tree_marginals(perturbed / o.tau, /*directed=*/false);
     };
-    f.perturbation_log_prob = [](const at::Tensor& theta, const at::Tensor& perturbed) {
-      // One exponential per undirected edge: the upper triangle's.
-      at::Tensor upper = at::ones({theta.size(-1), theta.size(-1)}, theta.options().dtype(at::kBool)).triu(1);
-      at::Tensor keys = upper & at::isfinite(perturbed);
-      at::Tensor t = at::where(keys, theta, at::zeros_like(theta)), s = at::where(keys, perturbed, t);
-      return (t - at::exp(t - s)).masked_fill(~keys, 0).sum({-1, -2});
-    };
     verbs().install(f);
     return f;
   }();
