@@ -19,14 +19,20 @@ bool Recursion::removed_keys(std::vector<int64_t>&) const { return false; }
 
 namespace {
 
+// K at the top level of a single-group recursion: the present keys it calls active.
+std::vector<int64_t> initial_keys(const Recursion& algorithm, const uint8_t* present) {
+  std::vector<int64_t> keys;
+  for (int64_t j = 0; j < algorithm.num_keys(); ++j)
+    if (present[j] && algorithm.active(j)) keys.push_back(j);
+  return keys;
+}
+
 // The groups of one level. Single-group recursions keep their active keys in a list that only
 // shrinks (K' is a subset of K), so each level filters the last one instead of scanning every key.
 class Levels {
  public:
   Levels(Recursion& algorithm, const uint8_t* present) : algorithm_(algorithm), keys_(algorithm.num_keys()) {
-    if (!algorithm.single_group()) return;
-    for (int64_t j = 0; j < keys_; ++j)
-      if (present[j] && algorithm.active(j)) active_.push_back(j);
+    if (algorithm.single_group()) active_ = initial_keys(algorithm, present);
   }
 
   const Partition& next() {
@@ -59,9 +65,7 @@ RecursionRun run_sorted(Recursion& algorithm, const double* scores, const uint8_
   RecursionRun result;
   using Entry = std::pair<double, int64_t>;
   std::vector<Entry> heap;
-  const int64_t n = algorithm.num_keys();
-  for (int64_t j = 0; j < n; ++j)
-    if (present[j] && algorithm.active(j)) heap.emplace_back(scores[j], j);
+  for (int64_t j : initial_keys(algorithm, present)) heap.emplace_back(scores[j], j);
   // Best first: the larger score, ties to the smaller key.
   auto later = [](const Entry& a, const Entry& b) { return a.first < b.first || (a.first == b.first && a.second > b.second); };
   std::make_heap(heap.begin(), heap.end(), later);
@@ -188,13 +192,9 @@ ReplayStatus replay_single_group(Recursion& algorithm, const int64_t* trace, int
   const int64_t n = algorithm.num_keys();
   program.single_group = true;
   program.exit_level.assign(n, 0);
+  std::vector<int64_t> active = initial_keys(algorithm, present), removed;
   std::vector<uint8_t> in_k(n, 0);
-  std::vector<int64_t> active, removed;
-  for (int64_t j = 0; j < n; ++j)
-    if (present[j] && algorithm.active(j)) {
-      in_k[j] = 1;
-      active.push_back(j);
-    }
+  for (int64_t j : active) in_k[j] = 1;
   int64_t remaining = int64_t(active.size());
   bool tracked = false;  // removed_keys() answered at the last level
   int32_t level = 0;

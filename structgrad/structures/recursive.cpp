@@ -23,8 +23,8 @@ Flat flatten(const at::Tensor& theta, const KeySpace& space) {
   int64_t keys = 1;
   for (int64_t s : f.event) keys *= s;
   f.theta = theta.reshape({-1, keys});
-  f.present = space.present ? space.present(f.theta) : at::isfinite(f.theta);
-  f.present = f.present & at::isfinite(f.theta);
+  at::Tensor finite = at::isfinite(f.theta);
+  f.present = space.present ? space.present(f.theta) & finite : finite;
   return f;
 }
 

@@ -22,6 +22,18 @@ at::Tensor indicator_of_top(const at::Tensor& scores, int64_t k) {
   return x.scatter_(-1, std::get<1>(scores.topk(k, -1)), 1.0);
 }
 
+recursive::KeySpace key_space(int64_t n, int64_t k) {
+  recursive::KeySpace space;
+  space.structure_shape = {n};
+  space.factory = [n, k] { return std::make_unique<solvers::SelectionRecursion>(n, k, false); };
+  return space;
+}
+
+recursive::TraceVerbs verbs(int64_t k) {
+  return {"topk", [k](const char* function, const at::Tensor& theta) { check_theta(function, theta, k); },
+          [k](const at::Tensor& theta) { return key_space(theta.size(-1), k); }};
+}
+
 }  // namespace
 
 at::Tensor map(const at::Tensor& theta, int64_t k) {
@@ -76,32 +88,9 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x, int64_t k) {
   TORCH_CHECK_VALUE((x.sum(-1) == k).all().item<bool>(), "topk.log_prob: every row of x must have k = ", k, " ones");
   const auto batch_shape = x.sizes().slice(0, x.dim() - 1);
   if (k == 0) return at::zeros(batch_shape, theta.options());
-  at::Tensor scores = theta.expand(x.sizes());
-  at::Tensor members = std::get<1>(x.topk(k, -1));  // (*, k): the chosen items
-  // Every order of the members along a new leading dimension: (k!, *, k).
-  std::vector<int64_t> flat;
-  for (const auto& order : solvers::permutations(k)) flat.insert(flat.end(), order.begin(), order.end());
-  at::Tensor orders = at::tensor(flat, at::kLong).view({-1, k});
-  const int64_t count = orders.size(0);
-  std::vector<int64_t> view{count};
-  for (int64_t d = 0; d < members.dim() - 1; ++d) view.push_back(1);
-  view.push_back(k);
-  std::vector<int64_t> expanded{count};
-  expanded.insert(expanded.end(), members.sizes().begin(), members.sizes().end());
-  at::Tensor ordered = members.unsqueeze(0).expand(expanded).gather(-1, orders.view(view).expand(expanded));
-  // Draw the members one at a time without replacement: each draw costs the log-mass left.
-  std::vector<int64_t> score_sizes{count};
-  score_sizes.insert(score_sizes.end(), x.sizes().begin(), x.sizes().end());
-  at::Tensor all_scores = scores.unsqueeze(0).expand(score_sizes);
-  at::Tensor removed = at::zeros_like(all_scores, at::kBool);
-  at::Tensor log_p = at::zeros(all_scores.sizes().slice(0, all_scores.dim() - 1), theta.options());
-  for (int64_t t = 0; t < k; ++t) {
-    at::Tensor item = ordered.select(-1, t).unsqueeze(-1);
-    at::Tensor remaining = all_scores.masked_fill(removed, -INFINITY);
-    log_p = log_p + all_scores.gather(-1, item).squeeze(-1) - at::logsumexp(remaining, -1);
-    removed = removed.scatter(-1, item, true);
-  }
-  return at::logsumexp(log_p, 0);
+  // The subset's items, in any order: the sum over the k! orders in which they can be drawn.
+  at::Tensor members = std::get<1>(x.topk(k, -1));
+  return recursive::unordered_log_prob("topk.log_prob", theta, members, key_space(theta.size(-1), k));
 }
 
 at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options) {
@@ -113,22 +102,6 @@ at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options) {
     for (int64_t i : subsets[s]) out[s][i] = 1;
   return out;
 }
-
-namespace {
-
-recursive::KeySpace key_space(int64_t n, int64_t k) {
-  recursive::KeySpace space;
-  space.structure_shape = {n};
-  space.factory = [n, k] { return std::make_unique<solvers::SelectionRecursion>(n, k, false); };
-  return space;
-}
-
-recursive::TraceVerbs verbs(int64_t k) {
-  return {"topk", [k](const char* function, const at::Tensor& theta) { check_theta(function, theta, k); },
-          [k](const at::Tensor& theta) { return key_space(theta.size(-1), k); }};
-}
-
-}  // namespace
 
 Trace trace(const at::Tensor& theta, int64_t k, GeneratorOpt generator) { return verbs(k).trace(theta, generator); }
 
