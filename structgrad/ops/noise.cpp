@@ -18,4 +18,10 @@ at::Tensor gumbel_noise(at::IntArrayRef sizes, const at::TensorOptions& options,
   return at::neg(at::log(e)).to(options.dtype());
 }
 
+at::Tensor logistic_noise(at::IntArrayRef sizes, const at::TensorOptions& options,
+                          GeneratorOpt generator) {
+  at::Tensor one = gumbel_noise(sizes, options, generator);  // drawn before the other: a fixed stream
+  return one - gumbel_noise(sizes, options, generator);
+}
+
 }  // namespace structgrad

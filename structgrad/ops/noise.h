@@ -21,4 +21,9 @@ at::Tensor exponential_noise(at::IntArrayRef sizes, const at::TensorOptions& opt
 at::Tensor gumbel_noise(at::IntArrayRef sizes, const at::TensorOptions& options,
                         GeneratorOpt generator);
 
+// L = G1 - G0 ~ Logistic(0, 1), the difference of the Gumbels of a binary choice's two values
+// (G1 drawn first): theta + L > 0 is a Bernoulli(sigmoid(theta)) draw.
+at::Tensor logistic_noise(at::IntArrayRef sizes, const at::TensorOptions& options,
+                          GeneratorOpt generator);
+
 }  // namespace structgrad

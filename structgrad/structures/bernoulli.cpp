@@ -23,8 +23,7 @@ at::Tensor map(const at::Tensor& theta) {
 
 at::Tensor perturb(const at::Tensor& theta, GeneratorOpt generator) {
   check_theta("bernoulli.perturb", theta);
-  at::Tensor one = gumbel_noise(theta.sizes(), theta.options(), generator);
-  return theta + (one - gumbel_noise(theta.sizes(), theta.options(), generator));
+  return theta + logistic_noise(theta.sizes(), theta.options(), generator);
 }
 
 at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {

@@ -83,11 +83,10 @@ at::Tensor map(const at::Tensor& h, const at::Tensor& a, const MapOptions& optio
 at::Tensor sample(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator,
                   const MapOptions& options) {
   check_input("pairwise_binary.sample", h, a);
-  // The difference of two Gumbels (one per value of the choice) is a logistic variable.
-  at::Tensor unary_noise = gumbel_noise(h.sizes(), h.options(), generator) - gumbel_noise(h.sizes(), h.options(), generator);
+  at::Tensor unary_noise = logistic_noise(h.sizes(), h.options(), generator);
   at::Tensor pair_noise = at::zeros_like(a);
   if (pairwise_noise) {
-    at::Tensor upper = (gumbel_noise(a.sizes(), a.options(), generator) - gumbel_noise(a.sizes(), a.options(), generator)).triu(1);
+    at::Tensor upper = logistic_noise(a.sizes(), a.options(), generator).triu(1);
     pair_noise = upper + upper.transpose(-1, -2);
   }
   MapResult result = solve("pairwise_binary.sample", h + unary_noise, a + pair_noise, options);
