@@ -19,6 +19,27 @@ py::tuple as_tuple(const est::Estimate& e) { return py::make_tuple(e.surrogate, 
 
 py::tuple trace_tuple(const structgrad::Trace& t) { return py::make_tuple(t.structure, t.trace, t.lengths, t.perturbed); }
 
+// The trace verbs of a family that takes no parameter.
+void bind_trace_verbs(py::module_& sub, structgrad::Trace (*trace)(const at::Tensor&, GeneratorOpt),
+                      at::Tensor (*trace_log_prob)(const at::Tensor&, const at::Tensor&),
+                      at::Tensor (*conditional_gumbel)(const at::Tensor&, const at::Tensor&, GeneratorOpt)) {
+  sub.def("trace", [trace](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(trace(theta, g)); },
+          "theta"_a, "generator"_a = py::none());
+  sub.def("trace_log_prob", trace_log_prob, "theta"_a, "trace"_a);
+  sub.def("conditional_gumbel", conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+}
+
+// map, sample, log_prob and enumerate of a family that takes no parameter.
+void bind_plain_verbs(py::module_& sub, at::Tensor (*map)(const at::Tensor&),
+                      at::Tensor (*sample)(const at::Tensor&, GeneratorOpt),
+                      at::Tensor (*log_prob)(const at::Tensor&, const at::Tensor&),
+                      at::Tensor (*enumerate)(int64_t, const at::TensorOptions&)) {
+  sub.def("map", map, "theta"_a);
+  sub.def("sample", sample, "theta"_a, "generator"_a = py::none());
+  sub.def("log_prob", log_prob, "theta"_a, "x"_a);
+  sub.def("enumerate", [enumerate](int64_t n) { return enumerate(n, at::kDouble); }, "n"_a);
+}
+
 est::Options estimator_options(double tau, bool hard, const std::string& regularizer, int64_t num_samples) {
   est::Options options;
   options.relax.tau = tau;
@@ -39,10 +60,7 @@ void bind_categorical(py::module_& m) {
   sub.def("marginals", &cat::marginals, "theta"_a);
   sub.def("log_prob", &cat::log_prob, "theta"_a, "x"_a);
   sub.def("enumerate", [](int64_t n) { return cat::enumerate(n); }, "n"_a);
-  sub.def("trace", [](const at::Tensor& theta, GeneratorOpt generator) { return trace_tuple(cat::trace(theta, generator)); },
-          "theta"_a, "generator"_a = py::none());
-  sub.def("trace_log_prob", &cat::trace_log_prob, "theta"_a, "trace"_a);
-  sub.def("conditional_gumbel", &cat::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+  bind_trace_verbs(sub, &cat::trace, &cat::trace_log_prob, &cat::conditional_gumbel);
 }
 
 void bind_topk(py::module_& m) {
@@ -68,51 +86,30 @@ void bind_topk(py::module_& m) {
 void bind_recursive_families(py::module_& m) {
   namespace rank = structgrad::ranking;
   auto ranks = m.def_submodule("ranking");
-  ranks.def("map", &rank::map, "theta"_a);
-  ranks.def("sample", &rank::sample, "theta"_a, "generator"_a = py::none());
-  ranks.def("log_prob", &rank::log_prob, "theta"_a, "x"_a);
+  bind_plain_verbs(ranks, &rank::map, &rank::sample, &rank::log_prob, &rank::enumerate);
+  bind_trace_verbs(ranks, &rank::trace, &rank::trace_log_prob, &rank::conditional_gumbel);
   ranks.def("order_log_prob", &rank::order_log_prob, "theta"_a, "order"_a);
-  ranks.def("enumerate", [](int64_t n) { return rank::enumerate(n); }, "n"_a);
-  ranks.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(rank::trace(theta, g)); },
-            "theta"_a, "generator"_a = py::none());
-  ranks.def("trace_log_prob", &rank::trace_log_prob, "theta"_a, "trace"_a);
-  ranks.def("conditional_gumbel", &rank::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
 
   namespace match = structgrad::matching;
   auto matches = m.def_submodule("matching");
-  matches.def("map", &match::map, "theta"_a);
-  matches.def("sample", &match::sample, "theta"_a, "generator"_a = py::none());
-  matches.def("log_prob", &match::log_prob, "theta"_a, "x"_a);
-  matches.def("enumerate", [](int64_t n) { return match::enumerate(n); }, "n"_a);
-  matches.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(match::trace(theta, g)); },
-              "theta"_a, "generator"_a = py::none());
-  matches.def("trace_log_prob", &match::trace_log_prob, "theta"_a, "trace"_a);
-  matches.def("conditional_gumbel", &match::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+  bind_plain_verbs(matches, &match::map, &match::sample, &match::log_prob, &match::enumerate);
+  bind_trace_verbs(matches, &match::trace, &match::trace_log_prob, &match::conditional_gumbel);
 
   namespace bt = structgrad::binary_tree;
   auto trees = m.def_submodule("binary_tree");
-  trees.def("map", &bt::map, "theta"_a);
-  trees.def("sample", &bt::sample, "theta"_a, "generator"_a = py::none());
-  trees.def("log_prob", &bt::log_prob, "theta"_a, "x"_a);
-  trees.def("enumerate", [](int64_t n) { return bt::enumerate(n); }, "n"_a);
-  trees.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(bt::trace(theta, g)); },
-            "theta"_a, "generator"_a = py::none());
-  trees.def("trace_log_prob", &bt::trace_log_prob, "theta"_a, "trace"_a);
-  trees.def("conditional_gumbel", &bt::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+  bind_plain_verbs(trees, &bt::map, &bt::sample, &bt::log_prob, &bt::enumerate);
+  bind_trace_verbs(trees, &bt::trace, &bt::trace_log_prob, &bt::conditional_gumbel);
 }
 
 void bind_bernoulli(py::module_& m) {
   namespace bern = structgrad::bernoulli;
   auto sub = m.def_submodule("bernoulli");
-  sub.def("map", &bern::map, "theta"_a);
-  sub.def("sample", &bern::sample, "theta"_a, "generator"_a = py::none());
+  bind_plain_verbs(sub, &bern::map, &bern::sample, &bern::log_prob, &bern::enumerate);
   sub.def("perturb", &bern::perturb, "theta"_a, "generator"_a = py::none());
   sub.def("relax", &bern::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none(),
           "backward"_a = "custom");
-  sub.def("log_prob", &bern::log_prob, "theta"_a, "x"_a);
   sub.def("log_partition", &bern::log_partition, "theta"_a);
   sub.def("marginals", &bern::marginals, "theta"_a);
-  sub.def("enumerate", [](int64_t n) { return bern::enumerate(n); }, "n"_a);
 }
 
 void bind_pairwise_binary(py::module_& m) {
@@ -168,10 +165,7 @@ void bind_graph_families(py::module_& m) {
   trees.def("marginals", &tree::marginals, "theta"_a);
   trees.def("enumerate", [](int64_t n) { return tree::enumerate(n); }, "n"_a);
   trees.def("log_prob", &tree::log_prob, "theta"_a, "x"_a);
-  trees.def("trace", [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(tree::trace(theta, g)); },
-            "theta"_a, "generator"_a = py::none());
-  trees.def("trace_log_prob", &tree::trace_log_prob, "theta"_a, "trace"_a);
-  trees.def("conditional_gumbel", &tree::conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
+  bind_trace_verbs(trees, &tree::trace, &tree::trace_log_prob, &tree::conditional_gumbel);
 
   namespace arb = structgrad::arborescence;
   auto arbs = m.def_submodule("arborescence");
@@ -233,7 +227,7 @@ void bind_estimators(py::module_& m) {
   sub.def("relax", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
                       const c10::optional<est::ControlVariate>& c, double tau, const std::string& regularizer,
                       int64_t num_samples, GeneratorOpt generator) {
-        structgrad::RelaxOptions options{tau, regularizer, false};
+        structgrad::RelaxOptions options{tau, regularizer, false, ""};
         est::Estimate e;
         {
           py::gil_scoped_release no_gil;  // the estimator differentiates through f and c
@@ -246,7 +240,7 @@ void bind_estimators(py::module_& m) {
   sub.def("gumbel_rao", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
                            const est::LossFn& f, double tau, const std::string& regularizer, int64_t num_conditional,
                            GeneratorOpt generator) {
-        structgrad::RelaxOptions options{tau, regularizer, false};
+        structgrad::RelaxOptions options{tau, regularizer, false, ""};
         return as_tuple(est::gumbel_rao(family(name, k, root), theta, f, options, num_conditional, generator));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "tau"_a, "regularizer"_a, "num_conditional"_a,
       "generator"_a = py::none());

@@ -8,19 +8,18 @@ from typing import Optional
 import torch
 
 from . import _C
+from ._family import plain_verbs
 
 name = "bernoulli"
 _impl = _C.bernoulli
 
 
-def map(theta: torch.Tensor) -> torch.Tensor:  # noqa: A001  (the verb's public name)
-    """1[theta > 0]."""
-    return _impl.map(theta)
-
-
-def sample(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """1[theta + L > 0], L logistic: Bernoulli(sigmoid(theta))."""
-    return _impl.sample(theta, generator)
+map, sample, log_prob, enumerate = plain_verbs(  # noqa: A001  (the verbs' public names)
+    _impl,
+    map_doc="1[theta > 0].",
+    sample_doc="1[theta + L > 0], L logistic: Bernoulli(sigmoid(theta)).",
+    log_prob_doc="log P(z = x) for x (*, *batch, n): (*, *batch).",
+    enumerate_doc="Every z in {0,1}^n: (2^n, n); n <= 16.")
 
 
 def perturb(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
@@ -35,11 +34,6 @@ def relax(theta: torch.Tensor, tau: float, hard: bool = False, generator: Option
     return _impl.relax(theta, tau, hard, generator, backward)
 
 
-def log_prob(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """log P(z = x) for x (*, *batch, n): (*, *batch)."""
-    return _impl.log_prob(theta, x)
-
-
 def log_partition(theta: torch.Tensor) -> torch.Tensor:
     """sum_i softplus(theta_i): (*batch)."""
     return _impl.log_partition(theta)
@@ -48,8 +42,3 @@ def log_partition(theta: torch.Tensor) -> torch.Tensor:
 def marginals(theta: torch.Tensor) -> torch.Tensor:
     """sigmoid(theta)."""
     return _impl.marginals(theta)
-
-
-def enumerate(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:  # noqa: A001
-    """Every z in {0,1}^n: (2^n, n); n <= 16."""
-    return _impl.enumerate(n).to(dtype)
