@@ -129,6 +129,10 @@ void bind_pairwise_binary(py::module_& m) {
         return pb::sample(h, a, pairwise_noise, generator, options(solver, time_limit));
       }, "h"_a, "a"_a, "pairwise_noise"_a = true, "generator"_a = py::none(), "solver"_a = "auto",
       "time_limit"_a = no_limit);
+  sub.def("perturb", [](const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator) {
+        auto p = pb::perturb(h, a, pairwise_noise, generator);
+        return py::make_tuple(p.h, p.a);
+      }, "h"_a, "a"_a, "pairwise_noise"_a = true, "generator"_a = py::none());
   sub.def("score", &pb::score, "h"_a, "a"_a, "z"_a);
   sub.def("log_partition", &pb::log_partition, "h"_a, "a"_a);
   sub.def("enumerate", [](int64_t n) { return pb::enumerate(n); }, "n"_a);
@@ -253,6 +257,17 @@ void bind_estimators(py::module_& m) {
         return as_tuple(est::direct(family(name, k, root), theta, f, options, generator));
       }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a,
       "generator"_a = py::none());
+  sub.def("direct_pairwise_binary", [](const at::Tensor& h, const at::Tensor& a, const est::LossFn& f, double eps,
+                                       const std::string& argmax, const c10::optional<at::Tensor>& costs,
+                                       const c10::optional<at::Tensor>& labels,
+                                       const c10::optional<at::Tensor>& labelled, bool pairwise_noise,
+                                       const std::string& solver, double time_limit, GeneratorOpt generator) {
+        est::DirectOptions options{eps, argmax, costs.value_or(at::Tensor()), labels.value_or(at::Tensor()),
+                                   labelled.value_or(at::Tensor())};
+        est::PairwiseDirectOptions pairwise{pairwise_noise, {solver, time_limit}};
+        return as_tuple(est::direct_pairwise_binary(h, a, f, options, pairwise, generator));
+      }, "h"_a, "a"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a, "pairwise_noise"_a, "solver"_a,
+      "time_limit"_a, "generator"_a = py::none());
   sub.def("arm", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
                     int64_t num_samples, GeneratorOpt generator) {
         return as_tuple(est::arm(family(name, k, root), theta, f, num_samples, generator));

@@ -134,6 +134,26 @@ def direct(family: Family, theta: torch.Tensor, f: Loss, eps: Union[float, EpsSc
                                 generator)
 
 
+def direct_pairwise_binary(h: torch.Tensor, a: torch.Tensor, f: Loss, eps: Union[float, EpsSchedule] = 1.0,
+                           step: int = 0, argmax: str = "enumerate", costs: Optional[torch.Tensor] = None,
+                           labels: Optional[torch.Tensor] = None, labelled: Optional[torch.Tensor] = None,
+                           pairwise_noise: bool = True, solver: str = "auto", time_limit: float = float("inf"),
+                           generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Direct optimization for the structured encoder of seed 003 §4.1 (``structgrad.pairwise_binary``):
+    score(z) = <h, z> + sum_{i<j} a_ij z_i z_j, perturbed as ``pairwise_binary.sample`` perturbs it, with
+    z* and z*(eps) from ``pairwise_binary.map`` (``solver``, ``time_limit``). The surrogate gives h the
+    estimate (z*(eps) - z*) / eps and a's upper triangle (z*(eps) z*(eps)^T - z* z*^T) / eps.
+
+    ``argmax``: "enumerate" (exact, f on all 2^n states, n <= 16), "linear" (``costs`` (*batch, n)) or
+    "flip" (the low-dimensional approximation f(z*_1, ..., z_i, ..., z*_n)). Augmenting moves only the
+    unaries, so with ``pairwise_noise=False`` a supermodular a keeps max-flow usable. ``labels`` (*batch, n)
+    and ``labelled`` (*batch) as in ``direct``.
+    """
+    value = eps.value(step) if isinstance(eps, EpsSchedule) else float(eps)
+    return _C.estimators.direct_pairwise_binary(h, a, f, value, argmax, costs, labels, labelled, pairwise_noise,
+                                                solver, time_limit, generator)
+
+
 def arm(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 1,
         generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """ARM (augment-REINFORCE-merge, beyond the seeds) for ``structgrad.bernoulli``: two antithetic

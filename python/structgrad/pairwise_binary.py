@@ -35,6 +35,13 @@ def sample(h: torch.Tensor, a: torch.Tensor, pairwise_noise: bool = True, genera
     return _impl.sample(h, a, pairwise_noise, generator, solver, time_limit)
 
 
+def perturb(h: torch.Tensor, a: torch.Tensor, pairwise_noise: bool = True,
+            generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(h + L, a + L'): the perturbation ``sample`` maximizes, a logistic per unary choice and, with
+    pairwise_noise, one per pair (mirrored, so a + L' stays symmetric)."""
+    return _impl.perturb(h, a, pairwise_noise, generator)
+
+
 def score(h: torch.Tensor, a: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """score(z) for z (*, *batch, n): (*, *batch), differentiable."""
     return _impl.score(h, a, z)

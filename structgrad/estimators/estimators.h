@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "structgrad/structures/family.h"
+#include "structgrad/structures/pairwise_binary.h"
 
 namespace structgrad::estimators {
 
@@ -109,6 +110,28 @@ struct DirectOptions {
 };
 Estimate direct(const Family& family, const at::Tensor& theta, const LossFn& f, const DirectOptions& options,
                 GeneratorOpt generator = c10::nullopt);
+
+// Direct optimization for the structured encoder of seed 003 §4.1, the pairwise_binary family
+// score(z) = <h, z> + sum_{i<j} a_ij z_i z_j (not a Family: its parameters are two tensors). The
+// perturbation is the family's own low-dimensional one (pairwise_binary::perturb: a logistic on
+// every unary choice and, with pairwise_noise, on every pairwise choice); z* and z*(eps) come from
+// pairwise_binary::map with the `map` options. options.argmax:
+//   "enumerate"  exact: f once on all 2^n states (n <= 16)
+//   "linear"     f(z) = <options.costs, z>, costs (*batch, n)
+//   "flip"       seed 003 §4.1: f~_i(z_i) = f(z*_1, ..., z_i, ..., z*_n), one call of f on 2n states
+// The augmentation moves only the unaries, so a supermodular a (with pairwise_noise off) keeps
+// max-flow applicable to z*(eps). The estimate is (z*(eps) - z*) / eps on h and
+// (z*(eps) z*(eps)^T - z* z*^T) / eps on a's upper triangle, where score reads a. With "enumerate"
+// it tends to the gradient of E[f(z*)] under this perturbation as eps -> 0: Theorem 1's proof only
+// needs noise with a density on the scored parts, not one Gumbel per state. labels (*batch, n) and
+// labelled (*batch) as in `direct`.
+struct PairwiseDirectOptions {
+  bool pairwise_noise = true;
+  pairwise_binary::MapOptions map;
+};
+Estimate direct_pairwise_binary(const at::Tensor& h, const at::Tensor& a, const LossFn& f,
+                                const DirectOptions& options, const PairwiseDirectOptions& pairwise = {},
+                                GeneratorOpt generator = c10::nullopt);
 
 // The epsilon annealing of seed 003 §5 (the Gumbel-softmax schedule of Jang et al.): every
 // `every` steps, |eps| = max(minimum, |start| * exp(-rate * step)), with start's sign. Seed 003

@@ -7,9 +7,8 @@
 #include "structgrad/structures/graph.h"
 
 namespace structgrad::pairwise_binary {
-namespace {
 
-void check_input(const char* function, const at::Tensor& h, const at::Tensor& a) {
+void check_potentials(const char* function, const at::Tensor& h, const at::Tensor& a) {
   check::logits(function, "h", h, 1);
   check::finite(function, "h", h);
   graph::check_weights(function, a, /*symmetric=*/true);
@@ -19,6 +18,15 @@ void check_input(const char* function, const at::Tensor& h, const at::Tensor& a)
   TORCH_CHECK_VALUE(a.sizes() == at::IntArrayRef(expected), function, ": a must have shape (*batch, n, n) = ",
                     check::shape_string(expected), " for h of shape ", check::shape_string(h.sizes()), ", got ",
                     check::shape_string(a.sizes()));
+}
+
+namespace {
+
+Perturbed perturbed(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator) {
+  at::Tensor unary_noise = logistic_noise(h.sizes(), h.options(), generator);
+  if (!pairwise_noise) return {h + unary_noise, a};
+  at::Tensor upper = logistic_noise(a.sizes(), a.options(), generator).triu(1);
+  return {h + unary_noise, a + upper + upper.transpose(-1, -2)};
 }
 
 solvers::PairwiseBinarySolver solver_of(const char* function, const MapOptions& options) {
@@ -67,12 +75,12 @@ MapResult solve(const char* function, const at::Tensor& h, const at::Tensor& a, 
 }  // namespace
 
 MapResult map_with_status(const at::Tensor& h, const at::Tensor& a, const MapOptions& options) {
-  check_input("pairwise_binary.map_with_status", h, a);
+  check_potentials("pairwise_binary.map_with_status", h, a);
   return solve("pairwise_binary.map_with_status", h, a, options);
 }
 
 at::Tensor map(const at::Tensor& h, const at::Tensor& a, const MapOptions& options) {
-  check_input("pairwise_binary.map", h, a);
+  check_potentials("pairwise_binary.map", h, a);
   MapResult result = solve("pairwise_binary.map", h, a, options);
   TORCH_CHECK_VALUE(!(result.status == 1).any().item<bool>(), "pairwise_binary.map: CBC reached the time limit of ",
                     options.time_limit_seconds, " s before proving optimality (map_with_status returns its best solution)");
@@ -80,16 +88,16 @@ at::Tensor map(const at::Tensor& h, const at::Tensor& a, const MapOptions& optio
   return result.z;
 }
 
+Perturbed perturb(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator) {
+  check_potentials("pairwise_binary.perturb", h, a);
+  return perturbed(h, a, pairwise_noise, generator);
+}
+
 at::Tensor sample(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator,
                   const MapOptions& options) {
-  check_input("pairwise_binary.sample", h, a);
-  at::Tensor unary_noise = logistic_noise(h.sizes(), h.options(), generator);
-  at::Tensor pair_noise = at::zeros_like(a);
-  if (pairwise_noise) {
-    at::Tensor upper = logistic_noise(a.sizes(), a.options(), generator).triu(1);
-    pair_noise = upper + upper.transpose(-1, -2);
-  }
-  MapResult result = solve("pairwise_binary.sample", h + unary_noise, a + pair_noise, options);
+  check_potentials("pairwise_binary.sample", h, a);
+  Perturbed p = perturbed(h, a, pairwise_noise, generator);
+  MapResult result = solve("pairwise_binary.sample", p.h, p.a, options);
   TORCH_CHECK_VALUE(!(result.status != 0).any().item<bool>(), "pairwise_binary.sample: CBC did not reach optimality ",
                     "within the time limit of ", options.time_limit_seconds, " s on some instance");
   return result.z;
@@ -98,7 +106,9 @@ at::Tensor sample(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise,
 at::Tensor score(const at::Tensor& h, const at::Tensor& a, const at::Tensor& z) {
   TORCH_CHECK_VALUE(z.dim() >= 1 && z.size(-1) == h.size(-1), "pairwise_binary.score: z must end in n = ", h.size(-1));
   at::Tensor zt = z.to(h.scalar_type());
-  at::Tensor pairs = (zt.unsqueeze(-1) * zt.unsqueeze(-2) * a.triu(1)).sum({-1, -2});
+  // z^T triu(a) z as a batched vector-matrix product: (*, *batch, n) memory, not (*, *batch, n, n),
+  // so that scoring all 2^n states of a batch stays affordable.
+  at::Tensor pairs = (at::matmul(zt.unsqueeze(-2), a.triu(1)).squeeze(-2) * zt).sum(-1);
   return (zt * h).sum(-1) + pairs;
 }
 
@@ -110,7 +120,7 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
 }
 
 at::Tensor log_partition(const at::Tensor& h, const at::Tensor& a) {
-  check_input("pairwise_binary.log_partition", h, a);
+  check_potentials("pairwise_binary.log_partition", h, a);
   at::Tensor all = enumerate(h.size(-1), h.options());  // (2^n, n)
   std::vector<int64_t> view{all.size(0)};
   for (int64_t d = 0; d + 1 < h.dim(); ++d) view.push_back(1);

@@ -41,6 +41,18 @@ struct MapResult {
 at::Tensor map(const at::Tensor& h, const at::Tensor& a, const MapOptions& options = {});
 MapResult map_with_status(const at::Tensor& h, const at::Tensor& a, const MapOptions& options = {});
 
+// Checks h (*batch, n) and a (*batch, n, n): finite, a symmetric, shapes matching; errors name
+// `function`.
+void check_potentials(const char* function, const at::Tensor& h, const at::Tensor& a);
+
+// The perturbation of `sample`: h + L and a + L' with L a logistic per unary choice and, with
+// pairwise_noise, L' one logistic per pair (mirrored, so a + L' stays symmetric), else 0.
+struct Perturbed {
+  at::Tensor h, a;
+};
+Perturbed perturb(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise = true,
+                  GeneratorOpt generator = c10::nullopt);
+
 // Perturb-and-MAP: two Gumbels for every unary choice z_i in {0, 1} (h_i + a logistic) and, with
 // pairwise_noise, two for every pairwise choice z_i z_j in {0, 1} (a_ij + a logistic). Pairwise
 // noise can make some a_ij negative, so a supermodular a may then need CBC or enumeration.
