@@ -2,6 +2,7 @@
 //
 //   structgrad demo                       train the seed 003 discrete VAE with every estimator
 //   structgrad igr-vae --steps 4000       the seed 004 VAE: IGR-I, IGR-Planar, IGR-SB against GS
+//   structgrad structured-vae            the seed 003 structured VAE (Fig. 3): pairwise encoders, max-flow, CBC
 //   structgrad check --estimator reinforce --family categorical --n 5
 //   structgrad sample --family categorical --n 5 --batch 3 --seed 0
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 #include "structgrad/structgrad.h"
 #include "structgrad/experiments/demo.h"
 #include "structgrad/experiments/igr_vae.h"
+#include "structgrad/experiments/structured_vae.h"
 
 namespace {
 
@@ -135,6 +137,31 @@ int main(int argc, char** argv) {
   igr_vae_command->add_option("--only", igr_vae.only, "run only these labels (gs_0.67, igr_0.50, ...)");
   igr_vae_command->add_flag("--quiet", quiet, "no progress bar");
 
+  structgrad::experiments::StructuredVaeConfig structured_vae;
+  structured_vae.steps = 2000;
+  auto* structured_vae_command = app.add_subcommand(
+      "structured-vae", "train the seed 003 structured VAE (15 binary latents): unstructured, supermodular and "
+                        "general pairwise encoders (Fig. 3)");
+  structured_vae_command->add_option("--steps", structured_vae.steps, "training steps per run")
+      ->check(CLI::PositiveNumber);
+  structured_vae_command->add_option("--eval-every", structured_vae.eval_every, "steps between test evaluations")
+      ->check(CLI::PositiveNumber);
+  structured_vae_command->add_option("--batch-size", structured_vae.batch_size)->check(CLI::PositiveNumber);
+  structured_vae_command->add_option("--eval-samples", structured_vae.eval_samples, "draws of z* per test image")
+      ->check(CLI::PositiveNumber);
+  structured_vae_command->add_option("--general-solver", structured_vae.general_solver,
+                                     "argmax of the general encoder in training: enumeration or integer_program (CBC)");
+  structured_vae_command->add_option("--eps-start", structured_vae.eps.start,
+                                     "direct: eps at step 0 (negative: towards the lower loss)");
+  structured_vae_command->add_option("--eps-min", structured_vae.eps.minimum, "direct: the least |eps|");
+  structured_vae_command->add_option("--seed", structured_vae.seed);
+  structured_vae_command->add_option("--data", structured_vae.data_directory, "Fashion-MNIST IDX directory");
+  structured_vae_command->add_option("--out", structured_vae.output_directory, "results directory");
+  structured_vae_command->add_option("--only", structured_vae.only,
+                                     "run only these labels (direct, gumbel_softmax, arm, reinforce_loo2, "
+                                     "direct_supermodular, direct_general)");
+  structured_vae_command->add_flag("--quiet", quiet, "no progress bar");
+
   std::string estimator = "reinforce", family_name = "categorical";
   int64_t n = 5, draws = 20000, batch = 3;
   uint64_t seed = 0;
@@ -171,6 +198,11 @@ int main(int argc, char** argv) {
     if (*igr_vae_command) {
       igr_vae.progress = !quiet;
       structgrad::experiments::run_igr_vae(igr_vae);
+      return 0;
+    }
+    if (*structured_vae_command) {
+      structured_vae.progress = !quiet;
+      structgrad::experiments::run_structured_vae(structured_vae);
       return 0;
     }
     if (*check_command) return run_check(estimator, family_name, family_options, n, draws, seed, options, json);

@@ -2,21 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
+
+#include "structgrad/testing/prototype_images.h"
 
 namespace structgrad::experiments {
 namespace {
 
-// 256 noisy copies of 4 random 16-pixel prototypes: a VAE can learn them in a few steps.
-ImageDataset prototype_images() {
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0);
-  at::Tensor prototypes = (at::rand({4, 16}, generator) > 0.5).to(at::kFloat);
-  at::Tensor copies = prototypes.index_select(0, at::randint(4, {256}, generator));
-  at::Tensor images = (copies - 0.05).abs() * 0.9 + 0.05;  // intensity 0.05 or 0.95
-  return {images, {}, images.slice(0, 0, 64), {}};
-}
+using testing::prototype_images;
 
 TEST(IgrVae, EveryRelaxationTrainsWithFiniteDecreasingLoss) {
   const ImageDataset data = prototype_images();
