@@ -305,7 +305,8 @@ at::Tensor loss_of_map(const at::Tensor& all_losses, const at::Tensor& structure
   return (all_losses * star.to(all_losses.scalar_type())).sum(0, /*keepdim=*/true);
 }
 
-// The checked costs of argmax "linear", or those of "flip" for z*.
+// eps times the checked costs of argmax "linear", or those of "flip" for z*: what the
+// loss-augmented argmax adds to the perturbed scores.
 at::Tensor augmentation_costs(const char* estimator, const Family& family, const at::Tensor& theta, const LossFn& f,
                               const at::Tensor& z, const DirectOptions& options) {
   at::Tensor costs = options.argmax == "linear" ? options.costs : flip_costs(estimator, family, theta, f, z);
@@ -394,8 +395,9 @@ Estimate direct_pairwise_binary(const at::Tensor& h, const at::Tensor& a, const 
     losses = loss_of_map(all_losses, structures, z, 1);
   } else {
     losses = evaluate(estimator, unaries, h, f, z.unsqueeze(0));
-    at::Tensor costs = augmentation_costs(estimator, unaries, h, f, z, options);
-    augmented = pairwise_binary::map(perturbed.h + costs, perturbed.a, pairwise.map);
+    // Only the unaries move, so a supermodular a stays supermodular for max-flow.
+    at::Tensor augmentation = augmentation_costs(estimator, unaries, h, f, z, options);
+    augmented = pairwise_binary::map(perturbed.h + augmentation, perturbed.a, pairwise.map);
   }
   at::Tensor estimate_h = (augmented - z) / options.eps;
   at::Tensor estimate_a = (pair_parts(augmented) - pair_parts(z)) / options.eps;
