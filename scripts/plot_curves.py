@@ -21,6 +21,7 @@ def main():
     parser.add_argument("--xlabel", default="training step")
     parser.add_argument("--ylabel", default="test loss")
     parser.add_argument("--reference", help="column drawn dashed beside y (empty cells skipped)")
+    parser.add_argument("--reference-label", help="legend suffix of the reference lines (default: its column)")
     parser.add_argument("--logx", action="store_true")
     args = parser.parse_args()
 
@@ -40,7 +41,7 @@ def main():
         if references[label]:
             xs, ys = zip(*sorted(references[label]))
             ax.plot(xs, ys, linestyle="--", marker="x", markersize=4, color=line.get_color(),
-                    label=f"{label} ({args.reference})")
+                    label=f"{label} ({args.reference_label or args.reference})")
     if args.logx:
         ax.set_xscale("log")
     ax.set_xlabel(args.xlabel)

@@ -104,6 +104,7 @@ bool plot_curves(const std::string& csv_path, const std::string& png_path, const
                         title + "' --x '" + axes.x + "' --y '" + axes.y + "' --xlabel '" + axes.x_label +
                         "' --ylabel '" + axes.y_label + "'";
   if (!axes.reference.empty()) command += " --reference '" + axes.reference + "'";
+  if (!axes.reference_label.empty()) command += " --reference-label '" + axes.reference_label + "'";
   if (axes.log_x) command += " --logx";
   if (std::system(command.c_str()) != 0) {
     std::fprintf(stderr, "plot skipped: %s failed (is python3-matplotlib installed?)\n", command.c_str());

@@ -81,7 +81,7 @@ bool selected(const std::vector<std::string>& only, const std::string& label);
 struct PlotAxes {
   std::string x = "step", y = "test_loss";
   std::string x_label = "training step", y_label = "test loss";
-  std::string reference;
+  std::string reference, reference_label;  // reference_label: its legend entry (default: the column)
   bool log_x = false;
 };
 
