@@ -154,7 +154,9 @@ int main(int argc, char** argv) {
                                      "labelled images in each batch");
   double semisupervised_eps = 0;
   semisupervised_command->add_option("--eps", semisupervised_eps,
-                                     "direct's starting eps (its minimum a tenth of it; default -1/784)");
+                                     "direct's starting eps on unlabelled images (its minimum a tenth of it; default -1)");
+  semisupervised_command->add_option("--supervised-eps", semisupervised.direct_supervised_eps,
+                                     "direct's eps for labelled images (default -1/784; 0: the schedule's)");
   semisupervised_command->add_option("--tau", semisupervised.gsm_tau, "GSM temperature");
   semisupervised_command->add_option("--supervised-weight", semisupervised.gsm_supervised_weight,
                                      "weight of GSM's cross-entropy on labelled images");

