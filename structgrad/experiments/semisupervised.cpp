@@ -207,6 +207,8 @@ SemisupervisedResult train_semisupervised(const SemisupervisedRun& run, const Im
   SemisupervisedVae model(pixels);
   const Family& family = categorical::family();
   config.direct_eps.value(0);  // checks the schedule before training
+  TORCH_CHECK_VALUE(std::isfinite(config.direct_supervised_eps), kName,
+                    ": direct_supervised_eps must be finite (0: direct_eps), got ", config.direct_supervised_eps);
   ShuffledBatches unlabelled_batches(unlabelled.numel(), unlabelled_per_batch, generator);
 
   auto objective = [&](int64_t step) {
@@ -217,7 +219,6 @@ SemisupervisedResult train_semisupervised(const SemisupervisedRun& run, const Im
     at::Tensor y = data.train_labels.index_select(0, indices);
     SemisupervisedEncoding encoding = model->encode(x);
     at::Tensor z_c = reparameterize(encoding, generator);
-    auto f = [&](const at::Tensor& z_d) { return model->reconstruction_loss(z_d, z_c, x); };
     at::Tensor loss = kl_to_uniform(encoding.logits).sum() +
                       gaussian_kl_to_standard(encoding.mean, encoding.log_variance).sum();
     if (run.method == "direct") {
@@ -231,8 +232,8 @@ SemisupervisedResult train_semisupervised(const SemisupervisedRun& run, const Im
           options.labels = at::one_hot(y.narrow(0, begin, count), kSemisupervisedClasses).to(x.scalar_type());
           options.labelled = at::ones({count}, at::kBool);
         }
-        auto rows_f = [&](const at::Tensor& z_d) { return model->reconstruction_loss(z_d, rows_z_c, rows_x); };
-        return estimators::direct(family, encoding.logits.narrow(0, begin, count), rows_f, options, generator).surrogate;
+        auto f = [&](const at::Tensor& z_d) { return model->reconstruction_loss(z_d, rows_z_c, rows_x); };
+        return estimators::direct(family, encoding.logits.narrow(0, begin, count), f, options, generator).surrogate;
       };
       const double eps = config.direct_eps.value(step - 1);
       const double supervised_eps = config.direct_supervised_eps != 0 ? config.direct_supervised_eps : eps;
@@ -241,6 +242,7 @@ SemisupervisedResult train_semisupervised(const SemisupervisedRun& run, const Im
     } else {
       RelaxOptions options;
       options.tau = config.gsm_tau;
+      auto f = [&](const at::Tensor& z_d) { return model->reconstruction_loss(z_d, z_c, x); };
       at::Tensor supervised = at::cross_entropy_loss(encoding.logits.narrow(0, 0, config.labelled_per_batch),
                                                      y.narrow(0, 0, config.labelled_per_batch), {},
                                                      at::Reduction::Sum);
