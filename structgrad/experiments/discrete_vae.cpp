@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "structgrad/ops/check.h"
 #include "structgrad/structures/categorical.h"
 
 namespace structgrad::experiments {
@@ -32,12 +33,6 @@ at::Tensor reconstruction_loss(DiscreteVae& model, const at::Tensor& z, const at
       .sum(-1);
 }
 
-// KL(softmax(theta) || uniform over K): (B).
-at::Tensor kl_to_uniform(const at::Tensor& theta) {
-  at::Tensor log_q = at::log_softmax(theta, -1);
-  return (log_q.exp() * log_q).sum(-1) + std::log(double(theta.size(-1)));
-}
-
 double test_loss(DiscreteVae& model, const at::Tensor& images) {
   torch::NoGradGuard no_grad;
   const Family& family = categorical::family();
@@ -52,6 +47,20 @@ double test_loss(DiscreteVae& model, const at::Tensor& images) {
 }
 
 }  // namespace
+
+estimators::EpsSchedule seed003_eps_schedule(int64_t pixels) {
+  TORCH_CHECK_VALUE(pixels >= 1, "seed003_eps_schedule: pixels must be positive, got ", pixels);
+  estimators::EpsSchedule schedule;
+  schedule.start = -1.0 / double(pixels);
+  schedule.minimum = 0.1 / double(pixels);
+  return schedule;
+}
+
+at::Tensor kl_to_uniform(const at::Tensor& theta) {
+  check::logits("kl_to_uniform", "theta", theta, 1);
+  at::Tensor log_q = at::log_softmax(theta, -1);
+  return (log_q.exp() * log_q).sum(-1) + std::log(double(theta.size(-1)));
+}
 
 TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config) {
   torch::manual_seed(config.seed);

@@ -31,6 +31,15 @@ struct EstimatorRun {
   c10::optional<estimators::EpsSchedule> eps_schedule;
 };
 
+// Seed 003 §5's eps for direct: |eps| annealed from 1 every 1000 steps at rate 1e-5, down to 0.1
+// at the least, towards the structure with the lower loss (a negative eps), as the seed's
+// likelihood ascent. The seed's BCE is a mean over the pixels and the losses here are sums, so eps
+// is divided by the number of pixels.
+estimators::EpsSchedule seed003_eps_schedule(int64_t pixels);
+
+// KL(softmax(theta) || uniform over K) for theta (*batch, K): (*batch).
+at::Tensor kl_to_uniform(const at::Tensor& theta);
+
 TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config);
 
 }  // namespace structgrad::experiments

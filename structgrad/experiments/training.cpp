@@ -26,31 +26,50 @@ std::string plot_script() {
 
 }  // namespace
 
+ShuffledBatches::ShuffledBatches(int64_t n, int64_t batch_size, at::Generator& generator)
+    : n_(n), batch_size_(batch_size), generator_(generator) {
+  TORCH_CHECK_VALUE(batch_size >= 1 && batch_size <= n, "ShuffledBatches: batch_size must be in [1, n = ", n,
+                    "], got ", batch_size);
+  order_ = at::randperm(n_, generator_);
+}
+
+at::Tensor ShuffledBatches::next() {
+  if (cursor_ + batch_size_ > n_) {
+    order_ = at::randperm(n_, generator_);
+    cursor_ = 0;
+  }
+  cursor_ += batch_size_;
+  return order_.slice(0, cursor_ - batch_size_, cursor_);
+}
+
 TrainingResult train(const std::string& label, const at::Tensor& train_images, const at::Tensor& test_images,
                      const TrainingConfig& config, const std::vector<at::Tensor>& parameters,
                      const std::function<at::Tensor(const at::Tensor&)>& objective,
                      const std::function<double(const at::Tensor&)>& test_loss, at::Generator& generator) {
-  TORCH_CHECK_VALUE(config.steps >= 1 && config.batch_size >= 1 && config.eval_every >= 1 && config.eval_images >= 1,
-                    "train: steps, batch_size, eval_every and eval_images must be positive");
+  TORCH_CHECK_VALUE(config.batch_size >= 1, "train: batch_size must be positive, got ", config.batch_size);
   TORCH_CHECK_VALUE(config.batch_size <= train_images.size(0), "train: batch_size (", config.batch_size,
                     ") exceeds the ", train_images.size(0), " training images");
+  ShuffledBatches batches(train_images.size(0), config.batch_size, generator);
+  return train_steps(
+      label, test_images, config, parameters,
+      [&](int64_t) { return objective(train_images.index_select(0, batches.next())); }, test_loss);
+}
+
+TrainingResult train_steps(const std::string& label, const at::Tensor& test_images, const TrainingConfig& config,
+                           const std::vector<at::Tensor>& parameters,
+                           const std::function<at::Tensor(int64_t step)>& step_objective,
+                           const std::function<double(const at::Tensor&)>& test_loss) {
+  TORCH_CHECK_VALUE(config.steps >= 1 && config.batch_size >= 1 && config.eval_every >= 1 && config.eval_images >= 1,
+                    "train: steps, batch_size, eval_every and eval_images must be positive");
   torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(config.learning_rate));
   const at::Tensor eval_subset = test_images.slice(0, 0, config.eval_images);
 
   TrainingResult result;
   result.label = label;
   ProgressBar progress(label, config.steps, config.progress);
-  at::Tensor order = at::randperm(train_images.size(0), generator);
-  int64_t cursor = 0;
   for (int64_t step = 1; step <= config.steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
-    if (cursor + config.batch_size > order.size(0)) {
-      order = at::randperm(train_images.size(0), generator);
-      cursor = 0;
-    }
-    at::Tensor x = train_images.index_select(0, order.slice(0, cursor, cursor + config.batch_size));
-    cursor += config.batch_size;
-    at::Tensor loss = objective(x);
+    at::Tensor loss = step_objective(step);
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
@@ -74,14 +93,19 @@ bool selected(const std::vector<std::string>& only, const std::string& label) {
   return only.empty() || std::find(only.begin(), only.end(), label) != only.end();
 }
 
-bool plot_curves(const std::string& csv_path, const std::string& png_path, const std::string& title) {
+bool plot_curves(const std::string& csv_path, const std::string& png_path, const std::string& title,
+                 const PlotAxes& axes) {
   const std::string script = plot_script();
   if (script.empty()) {
     std::fprintf(stderr, "plot skipped: scripts/plot_curves.py not found\n");
     return false;
   }
-  const std::string command = "/usr/bin/python3 '" + script + "' '" + csv_path + "' '" + png_path +
-                              "' --title '" + title + "'";
+  std::string command = "/usr/bin/python3 '" + script + "' '" + csv_path + "' '" + png_path + "' --title '" +
+                        title + "' --x '" + axes.x + "' --y '" + axes.y + "' --xlabel '" + axes.x_label +
+                        "' --ylabel '" + axes.y_label + "'";
+  if (!axes.reference.empty()) command += " --reference '" + axes.reference + "'";
+  if (!axes.reference_label.empty()) command += " --reference-label '" + axes.reference_label + "'";
+  if (axes.log_x) command += " --logx";
   if (std::system(command.c_str()) != 0) {
     std::fprintf(stderr, "plot skipped: %s failed (is python3-matplotlib installed?)\n", command.c_str());
     return false;

@@ -37,6 +37,20 @@ struct TrainingResult {
   double train_seconds = 0;
 };
 
+// Indices of shuffled epochs over n items, batch_size at a time; a new permutation from
+// `generator` when the current one has fewer than batch_size left.
+class ShuffledBatches {
+ public:
+  ShuffledBatches(int64_t n, int64_t batch_size, at::Generator& generator);
+  at::Tensor next();
+
+ private:
+  int64_t n_, batch_size_;
+  at::Generator generator_;
+  at::Tensor order_;
+  int64_t cursor_ = 0;
+};
+
 // Minimizes objective(x) over batches x of train_images with Adam on `parameters`, evaluating
 // test_loss(images) every eval_every steps on the first eval_images test images and at the end
 // on all of them. The batch order comes from `generator`.
@@ -44,6 +58,13 @@ TrainingResult train(const std::string& label, const at::Tensor& train_images, c
                      const TrainingConfig& config, const std::vector<at::Tensor>& parameters,
                      const std::function<at::Tensor(const at::Tensor&)>& objective,
                      const std::function<double(const at::Tensor&)>& test_loss, at::Generator& generator);
+
+// The loop of `train` for experiments that compose their own batches (labelled and unlabelled
+// examples, say): step_objective(step), step counting from 1, returns that step's loss.
+TrainingResult train_steps(const std::string& label, const at::Tensor& test_images, const TrainingConfig& config,
+                           const std::vector<at::Tensor>& parameters,
+                           const std::function<at::Tensor(int64_t step)>& step_objective,
+                           const std::function<double(const at::Tensor&)>& test_loss);
 
 // Writes curves.csv (label, step, seconds, test_loss), summary.csv and summary.json (the JSON
 // object `settings_json` with a "results" entry per result added) under `directory`, then plots
@@ -55,8 +76,18 @@ bool write_results(const std::vector<TrainingResult>& results, const std::string
 // when `only` is empty).
 bool selected(const std::vector<std::string>& only, const std::string& label);
 
-// Plots a curves CSV to a PNG with the project's plotting script; returns false (with a message
-// on stderr) when Python or matplotlib is missing.
-bool plot_curves(const std::string& csv_path, const std::string& png_path, const std::string& title);
+// Which CSV columns a plot draws: one line per value of `label`, y against x, and, where
+// `reference` names a column, that column dashed in the same colour (a paper's figures).
+struct PlotAxes {
+  std::string x = "step", y = "test_loss";
+  std::string x_label = "training step", y_label = "test loss";
+  std::string reference, reference_label;  // reference_label: its legend entry (default: the column)
+  bool log_x = false;
+};
+
+// Plots a CSV to a PNG with the project's plotting script; returns false (with a message on
+// stderr) when Python or matplotlib is missing.
+bool plot_curves(const std::string& csv_path, const std::string& png_path, const std::string& title,
+                 const PlotAxes& axes = {});
 
 }  // namespace structgrad::experiments
