@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "structgrad/ops/check.h"
+#include "structgrad/solvers/vector_clones.h"
 
 namespace structgrad::ops {
 namespace {
@@ -133,15 +134,8 @@ bool eliminate_in_log_space(const N* theta, int64_t n, int64_t root, N& log_z, N
   return true;
 }
 
-// The linear elimination's loops are axpys over rows of up to n doubles; the default x86-64
-// target vectorizes them 2-wide (SSE2), so GCC also compiles them for x86-64-v3 (AVX2, FMA)
-// and picks the version by the CPU's features at load time (function multiversioning).
-#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && defined(__x86_64__)
-#define STRUCTGRAD_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define STRUCTGRAD_VECTOR_CLONES
-#endif
-
+// The linear elimination's loops are axpys over rows of up to n doubles, compiled for
+// x86-64-v3 as well (STRUCTGRAD_VECTOR_CLONES).
 // y += a * x over `length` entries.
 inline void axpy(double a, const double* __restrict x, double* __restrict y, int64_t length) {
   for (int64_t k = 0; k < length; ++k) y[k] += a * x[k];
