@@ -83,6 +83,41 @@ TEST(Hungarian, ForbiddenPairsAreAvoided) {
   EXPECT_GT(infeasible, 20);
 }
 
+TEST(Hungarian, FewDistinctWeightsGiveAnArgmax) {
+  // Ties everywhere: column reduction and augmenting row reduction meet equal reduced costs
+  // at every step, and n = 8 has a padded vector tail.
+  std::mt19937_64 rng(5);
+  std::bernoulli_distribution coin;
+  for (int64_t n = 2; n <= 8; ++n)
+    for (int trial = 0; trial < 30; ++trial) {
+      std::vector<double> w(n * n);
+      for (auto& x : w) x = coin(rng);
+      expect_optimal(w, n, "binary");
+    }
+}
+
+TEST(Hungarian, ReusedSolverMatchesAFreshOne) {
+  // One solver across instances of changing size and kind, as the batched wrapper uses it.
+  std::mt19937_64 rng(6);
+  std::normal_distribution<double> normal;
+  std::bernoulli_distribution forbid(0.3);
+  AssignmentSolver solver;
+  for (int64_t n : {7, 3, 8, 1, 5, 6, 2, 7}) {
+    std::vector<double> w(n * n);
+    for (auto& x : w) x = forbid(rng) ? kNegInf : normal(rng);
+    std::vector<int64_t> column_of_row(n);
+    const AssignmentStatus status = solver.solve(w.data(), n, column_of_row.data());
+    const Assignment fresh = max_weight_assignment(w.data(), n);
+    ASSERT_EQ(status, fresh.status) << "n=" << n;
+    if (brute_force_best(w, n) == kNegInf) {
+      EXPECT_EQ(status, AssignmentStatus::kInfeasible);
+    } else {
+      expect_optimal(w, n, "reused");
+      EXPECT_EQ(score_of(w, column_of_row), fresh.score) << "n=" << n;
+    }
+  }
+}
+
 TEST(Hungarian, EmptyAndLargeInstances) {
   EXPECT_EQ(max_weight_assignment(nullptr, 0).status, AssignmentStatus::kOptimal);
   // On a large instance with a planted, much better diagonal the optimum is the diagonal.
