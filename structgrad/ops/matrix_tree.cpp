@@ -147,6 +147,18 @@ inline void axpy2(double a, const double* __restrict x, double b, const double* 
   for (int64_t k = 0; k < length; ++k) y[k] += a * x[k] + b * z[k];
 }
 
+// sum_k column[k * stride] * y[k] over `length` entries (y = nullptr: all ones), in four
+// interleaved partial sums: with one running sum the loop waits on each addition in turn.
+inline double column_dot(const double* column, int64_t stride, const double* y, int64_t length) {
+  double partial[4] = {0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 4 <= length; k += 4)
+    for (int64_t lane = 0; lane < 4; ++lane)
+      partial[lane] += column[(k + lane) * stride] * (y ? y[k + lane] : 1.0);
+  for (; k < length; ++k) partial[0] += column[k * stride] * (y ? y[k] : 1.0);
+  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
+}
+
 // The elimination in linear space on max-shifted weights, its reverse pass (the marginals) and
 // the tangent of both (the marginals' backward, a Hessian-vector product), for one instance at
 // a time. What the forward leaves in an instance's `state` block is all the tangent reads, so
@@ -207,8 +219,7 @@ class LinearElimination {
         w_[a * n + b] = w;
       }
     for (int64_t v = 0; v + 1 < n; ++v) {
-      double d = 0;
-      for (int64_t i = v + 1; i < n; ++i) d += w_[i * n + v];
+      const double d = column_dot(&w_[(v + 1) * n + v], n, nullptr, n - 1 - v);
       if (!(d > 0)) return false;
       pivot_[v] = d;
       const double inverse = 1 / d;
@@ -241,8 +252,7 @@ class LinearElimination {
       for (int64_t j = v + 1; j < n - 1; ++j) axpy(w_[v * n + j], &adj_t_[j * n + v + 1], a, sources);
       for (int64_t i = v + 1; i < n; ++i) axpy(w_[i * n + v], &adj_[i * n + v + 1], c, targets);
       const double inverse = 1 / pivot_[v];
-      double t = 0;
-      for (int64_t k = 0; k < sources; ++k) t += w_[(v + 1 + k) * n + v] * a[k];
+      const double t = column_dot(&w_[(v + 1) * n + v], n, a, sources);
       t_[v] = t;
       const double through = 1 - t * inverse;
       for (int64_t k = 0; k < targets; ++k) adj_[v * n + v + 1 + k] = adj_t_[(v + 1 + k) * n + v] = c[k] * inverse;
@@ -273,8 +283,7 @@ class LinearElimination {
     pivot_tangent_.resize(n);
     for (int64_t v = 0; v + 1 < n; ++v) {
       const double inverse = 1 / pivot_[v];
-      double dd = 0;
-      for (int64_t i = v + 1; i < n; ++i) dd += wd_[i * n + v];
+      const double dd = column_dot(&wd_[(v + 1) * n + v], n, nullptr, n - 1 - v);
       pivot_tangent_[v] = dd;
       for (int64_t i = v + 1; i < n; ++i) {
         const double share = w_[i * n + v] * inverse, share_tangent = (wd_[i * n + v] - share * dd) * inverse;
@@ -298,8 +307,8 @@ class LinearElimination {
         axpy2(w_[i * n + v], &adjd_[i * n + v + 1], wd_[i * n + v], &adj_[i * n + v + 1], cd, targets);
       const double inverse = 1 / pivot_[v], dd = pivot_tangent_[v], t = t_[v];
       const double* a = &a_[v * n + v + 1];
-      double td = 0;
-      for (int64_t k = 0; k < sources; ++k) td += wd_[(v + 1 + k) * n + v] * a[k] + w_[(v + 1 + k) * n + v] * ad[k];
+      const double td =
+          column_dot(&wd_[(v + 1) * n + v], n, a, sources) + column_dot(&w_[(v + 1) * n + v], n, ad, sources);
       const double through_tangent = -(td - t * dd * inverse) * inverse;
       for (int64_t k = 0; k < targets; ++k)
         adjd_[v * n + v + 1 + k] = adjd_t_[(v + 1 + k) * n + v] = (cd[k] - adj_[v * n + v + 1 + k] * dd) * inverse;
