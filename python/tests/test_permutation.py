@@ -32,6 +32,24 @@ def test_map_is_an_argmax_by_enumeration_and_agrees_with_scipy():
         assert (x[b] * big[b]).sum().item() == pytest.approx(big[b].numpy()[rows, cols].sum(), abs=1e-9)
 
 
+def test_map_agrees_with_scipy_on_ties_and_forbidden_pairs_at_larger_n():
+    # Sizes on and off the solver's vector width; integer scores tie everywhere, and -inf
+    # pairs switch off the augmenting row reduction.
+    g = gen(7)
+    for n in (13, 32, 50):
+        ties = torch.randint(-2, 3, (4, n, n), generator=g).double()
+        forbidden = torch.randn(4, n, n, dtype=torch.float64, generator=g)
+        forbidden[torch.rand(4, n, n, generator=g) < 0.3] = -float("inf")
+        for theta in (ties, forbidden):
+            x = permutation.map(theta)
+            assert torch.equal(x.sum(-1), torch.ones(4, n, dtype=torch.float64))
+            assert torch.equal(x.sum(-2), torch.ones(4, n, dtype=torch.float64))
+            for b in range(4):
+                rows, cols = optimize.linear_sum_assignment(theta[b].numpy(), maximize=True)
+                assert (x[b] * theta[b]).nan_to_num(0.0).sum().item() == pytest.approx(
+                    theta[b].numpy()[rows, cols].sum(), abs=1e-9)
+
+
 def test_sample_is_the_map_of_the_same_noise():
     theta = torch.randn(200, 4, 4, dtype=torch.float64, generator=gen(3))
     x = permutation.sample(theta, generator=gen(4))

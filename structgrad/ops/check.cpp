@@ -15,6 +15,11 @@ std::string shape_string(at::IntArrayRef sizes) {
 }
 
 void logits(const char* function, const char* name, const at::Tensor& theta, int64_t min_dim) {
+  logits_shape(function, name, theta, min_dim);
+  no_nan(function, name, theta);
+}
+
+void logits_shape(const char* function, const char* name, const at::Tensor& theta, int64_t min_dim) {
   TORCH_CHECK_VALUE(theta.defined(), function, ": ", name, " is undefined");
   TORCH_CHECK_VALUE(theta.dim() >= min_dim, function, ": ", name, " must have at least ", min_dim,
                     " dimension(s), got shape ", shape_string(theta.sizes()));
@@ -22,7 +27,6 @@ void logits(const char* function, const char* name, const at::Tensor& theta, int
                     shape_string(theta.sizes()));
   TORCH_CHECK_VALUE(at::isFloatingType(theta.scalar_type()), function, ": ", name,
                     " must be a floating-point tensor, got ", theta.scalar_type());
-  no_nan(function, name, theta);
 }
 
 void no_nan(const char* function, const char* name, const at::Tensor& t) {

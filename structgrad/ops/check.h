@@ -14,6 +14,9 @@ namespace structgrad::check {
 // theta has at least `min_dim` dimensions, no zero-sized dimension, and a floating dtype.
 void logits(const char* function, const char* name, const at::Tensor& theta, int64_t min_dim);
 
+// What `logits` checks but NaN, for callers that fold the NaN check into a pass of their own.
+void logits_shape(const char* function, const char* name, const at::Tensor& theta, int64_t min_dim);
+
 // No NaN anywhere. -inf is allowed where absent parts are meant (graph families).
 void no_nan(const char* function, const char* name, const at::Tensor& t);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "structgrad/ops/check.h"
+#include "structgrad/solvers/vector_clones.h"
 
 namespace structgrad::ops {
 namespace {
@@ -133,15 +134,8 @@ bool eliminate_in_log_space(const N* theta, int64_t n, int64_t root, N& log_z, N
   return true;
 }
 
-// The linear elimination's loops are axpys over rows of up to n doubles; the default x86-64
-// target vectorizes them 2-wide (SSE2), so GCC also compiles them for x86-64-v3 (AVX2, FMA)
-// and picks the version by the CPU's features at load time (function multiversioning).
-#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && defined(__x86_64__)
-#define STRUCTGRAD_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define STRUCTGRAD_VECTOR_CLONES
-#endif
-
+// The linear elimination's loops are axpys over rows of up to n doubles, compiled for
+// x86-64-v3 as well (STRUCTGRAD_VECTOR_CLONES).
 // y += a * x over `length` entries.
 inline void axpy(double a, const double* __restrict x, double* __restrict y, int64_t length) {
   for (int64_t k = 0; k < length; ++k) y[k] += a * x[k];
@@ -151,6 +145,18 @@ inline void axpy(double a, const double* __restrict x, double* __restrict y, int
 inline void axpy2(double a, const double* __restrict x, double b, const double* __restrict z, double* __restrict y,
                   int64_t length) {
   for (int64_t k = 0; k < length; ++k) y[k] += a * x[k] + b * z[k];
+}
+
+// sum_k column[k * stride] * y[k] over `length` entries (y = nullptr: all ones), in four
+// interleaved partial sums: with one running sum the loop waits on each addition in turn.
+inline double column_dot(const double* column, int64_t stride, const double* y, int64_t length) {
+  double partial[4] = {0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 4 <= length; k += 4)
+    for (int64_t lane = 0; lane < 4; ++lane)
+      partial[lane] += column[(k + lane) * stride] * (y ? y[k + lane] : 1.0);
+  for (; k < length; ++k) partial[0] += column[k * stride] * (y ? y[k] : 1.0);
+  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
 }
 
 // The elimination in linear space on max-shifted weights, its reverse pass (the marginals) and
@@ -171,7 +177,9 @@ inline void axpy2(double a, const double* __restrict x, double b, const double* 
 // w0 * adj at the end. With A_i = sum_j adj_ij w_vj, C_j = sum_i adj_ij w_iv, T = sum_i w_iv A_i:
 //   adj_vj = C_j / d_v,   adj_iv = (A_i + 1 - T / d_v) / d_v.
 // A and C are accumulated as axpys over transposed and plain copies of adj, never as dot
-// products, so that they vectorize without reassociating sums.
+// products, so that they vectorize without reassociating sums. Each step divides by its pivot
+// O(n) times, as a multiplication by the pivot's reciprocal: a division costs several
+// multiplications' time and does not pipeline as well.
 class LinearElimination {
  public:
   // Doubles per instance: w0, w, adj and each step's A (n x n each), the pivots and each
@@ -211,13 +219,13 @@ class LinearElimination {
         w_[a * n + b] = w;
       }
     for (int64_t v = 0; v + 1 < n; ++v) {
-      double d = 0;
-      for (int64_t i = v + 1; i < n; ++i) d += w_[i * n + v];
+      const double d = column_dot(&w_[(v + 1) * n + v], n, nullptr, n - 1 - v);
       if (!(d > 0)) return false;
       pivot_[v] = d;
+      const double inverse = 1 / d;
       const double* row_v = &w_[v * n + v + 1];
       for (int64_t i = v + 1; i < n; ++i) {
-        const double share = w_[i * n + v] / d;
+        const double share = w_[i * n + v] * inverse;
         if (share != 0) axpy(share, row_v, &w_[i * n + v + 1], n - 2 - v);
       }
     }
@@ -243,13 +251,13 @@ class LinearElimination {
       std::fill(c, c + targets, 0.0);
       for (int64_t j = v + 1; j < n - 1; ++j) axpy(w_[v * n + j], &adj_t_[j * n + v + 1], a, sources);
       for (int64_t i = v + 1; i < n; ++i) axpy(w_[i * n + v], &adj_[i * n + v + 1], c, targets);
-      const double d = pivot_[v];
-      double t = 0;
-      for (int64_t k = 0; k < sources; ++k) t += w_[(v + 1 + k) * n + v] * a[k];
+      const double inverse = 1 / pivot_[v];
+      const double t = column_dot(&w_[(v + 1) * n + v], n, a, sources);
       t_[v] = t;
-      const double through = 1 - t / d;
-      for (int64_t k = 0; k < targets; ++k) adj_[v * n + v + 1 + k] = adj_t_[(v + 1 + k) * n + v] = c[k] / d;
-      for (int64_t k = 0; k < sources; ++k) adj_[(v + 1 + k) * n + v] = adj_t_[v * n + v + 1 + k] = (a[k] + through) / d;
+      const double through = 1 - t * inverse;
+      for (int64_t k = 0; k < targets; ++k) adj_[v * n + v + 1 + k] = adj_t_[(v + 1 + k) * n + v] = c[k] * inverse;
+      for (int64_t k = 0; k < sources; ++k)
+        adj_[(v + 1 + k) * n + v] = adj_t_[v * n + v + 1 + k] = (a[k] + through) * inverse;
     }
   }
 
@@ -274,12 +282,11 @@ class LinearElimination {
     for (int64_t k = 0; k < n * n; ++k) wd_[k] = w0_[k] * direction_[k];
     pivot_tangent_.resize(n);
     for (int64_t v = 0; v + 1 < n; ++v) {
-      const double d = pivot_[v];
-      double dd = 0;
-      for (int64_t i = v + 1; i < n; ++i) dd += wd_[i * n + v];
+      const double inverse = 1 / pivot_[v];
+      const double dd = column_dot(&wd_[(v + 1) * n + v], n, nullptr, n - 1 - v);
       pivot_tangent_[v] = dd;
       for (int64_t i = v + 1; i < n; ++i) {
-        const double share = w_[i * n + v] / d, share_tangent = (wd_[i * n + v] - share * dd) / d;
+        const double share = w_[i * n + v] * inverse, share_tangent = (wd_[i * n + v] - share * dd) * inverse;
         axpy2(share_tangent, &w_[v * n + v + 1], share, &wd_[v * n + v + 1], &wd_[i * n + v + 1], n - 2 - v);
       }
     }
@@ -298,16 +305,16 @@ class LinearElimination {
         axpy2(w_[v * n + j], &adjd_t_[j * n + v + 1], wd_[v * n + j], &adj_t_[j * n + v + 1], ad, sources);
       for (int64_t i = v + 1; i < n; ++i)
         axpy2(w_[i * n + v], &adjd_[i * n + v + 1], wd_[i * n + v], &adj_[i * n + v + 1], cd, targets);
-      const double d = pivot_[v], dd = pivot_tangent_[v], t = t_[v];
+      const double inverse = 1 / pivot_[v], dd = pivot_tangent_[v], t = t_[v];
       const double* a = &a_[v * n + v + 1];
-      double td = 0;
-      for (int64_t k = 0; k < sources; ++k) td += wd_[(v + 1 + k) * n + v] * a[k] + w_[(v + 1 + k) * n + v] * ad[k];
-      const double through_tangent = -(td - t * dd / d) / d;
+      const double td =
+          column_dot(&wd_[(v + 1) * n + v], n, a, sources) + column_dot(&w_[(v + 1) * n + v], n, ad, sources);
+      const double through_tangent = -(td - t * dd * inverse) * inverse;
       for (int64_t k = 0; k < targets; ++k)
-        adjd_[v * n + v + 1 + k] = adjd_t_[(v + 1 + k) * n + v] = (cd[k] - adj_[v * n + v + 1 + k] * dd) / d;
+        adjd_[v * n + v + 1 + k] = adjd_t_[(v + 1 + k) * n + v] = (cd[k] - adj_[v * n + v + 1 + k] * dd) * inverse;
       for (int64_t k = 0; k < sources; ++k)
         adjd_[(v + 1 + k) * n + v] = adjd_t_[v * n + v + 1 + k] =
-            (ad[k] + through_tangent - adj_[(v + 1 + k) * n + v] * dd) / d;
+            (ad[k] + through_tangent - adj_[(v + 1 + k) * n + v] * dd) * inverse;
     }
     // marginals = w0 * adj, and w0' = w0 * g.
     product_.resize(n * n);
@@ -367,6 +374,17 @@ void symmetrize(double* m, int64_t n, double scale) {
     for (int64_t j = i; j < n; ++j) m[i * n + j] = m[j * n + i] = (m[i * n + j] + m[j * n + i]) * scale;
 }
 
+// The log-weights the elimination reads, instance by instance (no batch-sized temporary): an
+// undirected graph is read as (theta + theta^T) / 2, so that each edge has one weight
+// whichever triangle the caller's gradient lands in; written to `buffer` then.
+const double* edge_log_weights(const double* theta, int64_t n, bool directed, std::vector<double>& buffer) {
+  if (directed) return theta;
+  buffer.resize(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) buffer[i * n + j] = (theta[i * n + j] + theta[j * n + i]) / 2;
+  return buffer.data();
+}
+
 // One instance: log Z and, when `marginals` is given, the marginals, leaving in `linear`'s
 // state what the backward needs. False when some vertex cannot be reached from the root.
 bool forward_instance(LinearElimination& linear, const double* theta, int64_t n, int64_t root, bool directed,
@@ -387,12 +405,13 @@ bool forward_instance(LinearElimination& linear, const double* theta, int64_t n,
 
 // One instance of the marginals' backward: the Hessian of log Z applied to g, by the tangent
 // pass over the forward's state in linear space, by dual numbers in log space.
-void backward_instance(LinearElimination& linear, const double* state, const double* theta, const double* g,
-                       int64_t n, int64_t root, double* out) {
+void backward_instance(LinearElimination& linear, const double* state, const double* input, bool directed,
+                       std::vector<double>& buffer, const double* g, int64_t n, int64_t root, double* out) {
   if (!LinearElimination::ran_in_log_space(state, n)) {
     linear.tangent(g, out);
     return;
   }
+  const double* theta = edge_log_weights(input, n, directed, buffer);
   std::vector<Dual> in(n * n), marginals(n * n);
   for (int64_t k = 0; k < n * n; ++k) in[k] = Dual(theta[k], std::isfinite(theta[k]) ? g[k] : 0.0);
   Dual log_z;
@@ -407,20 +426,13 @@ void backward_instance(LinearElimination& linear, const double* state, const dou
   TORCH_CHECK_VALUE(false, "matrix_tree: the graph is disconnected (no spanning tree exists)");
 }
 
-// The log-weights the elimination reads: an undirected graph is read as (theta + theta^T) / 2,
-// so that each edge has one weight whichever triangle the caller's gradient lands in.
-at::Tensor edge_log_weights(const at::Tensor& theta, bool directed) {
-  at::Tensor t = theta.to(at::kDouble);
-  return (directed ? t : (t + t.transpose(-1, -2)) / 2).contiguous();
-}
-
 // Runs the elimination over the batch: log Z (*batch), the marginals when asked, and with
 // `keep_state` the per-instance state the marginals' backward reads, (instances, state size).
 struct Elimination {
-  at::Tensor log_weights, log_z, marginals, state;
+  at::Tensor theta, log_z, marginals, state;  // theta: the input in float64, contiguous
 };
 Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_marginals, bool keep_state) {
-  at::Tensor t = edge_log_weights(theta, directed);
+  at::Tensor t = theta.to(at::kDouble).contiguous();
   const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = LinearElimination::state_size(n);
   at::Tensor log_z = at::empty({instances}, t.options());
   at::Tensor marginals = want_marginals ? at::empty_like(t) : at::Tensor();
@@ -428,12 +440,12 @@ Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_
   std::atomic<bool> failed{false};
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
     LinearElimination linear;
-    std::vector<double> scratch(keep_state ? 0 : state_size);
+    std::vector<double> scratch(keep_state ? 0 : state_size), weights;
     for (int64_t b = begin; b < end; ++b) {
       linear.attach(keep_state ? state.data_ptr<double>() + b * state_size : scratch.data(), n, root);
       double* out = want_marginals ? marginals.data_ptr<double>() + b * n * n : nullptr;
-      if (!forward_instance(linear, t.data_ptr<double>() + b * n * n, n, root, directed, log_z.data_ptr<double>()[b],
-                            out))
+      const double* log_weights = edge_log_weights(t.data_ptr<double>() + b * n * n, n, directed, weights);
+      if (!forward_instance(linear, log_weights, n, root, directed, log_z.data_ptr<double>()[b], out))
         failed = true;
       else if (out && !directed)
         symmetrize(out, n, 1.0);
@@ -445,8 +457,8 @@ Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_
           want_marginals ? marginals.to(theta.scalar_type()) : marginals, state};
 }
 
-// d marginals . g: the Hessian of log Z applied to g, from the log-weights and the state the
-// forward left.
+// d marginals . g: the Hessian of log Z applied to g, from the input and the state the forward
+// left.
 at::Tensor marginals_backward(const at::Tensor& t, const at::Tensor& state, const at::Tensor& grad, bool directed,
                               int64_t root) {
   at::Tensor g = grad.to(at::kDouble).expand_as(t).contiguous();
@@ -454,7 +466,7 @@ at::Tensor marginals_backward(const at::Tensor& t, const at::Tensor& state, cons
   at::Tensor out = at::empty_like(t);
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
     LinearElimination linear;
-    std::vector<double> direction(n * n);
+    std::vector<double> direction(n * n), weights;
     for (int64_t b = begin; b < end; ++b) {
       double* instance_state = state.data_ptr<double>() + b * state_size;
       linear.attach(instance_state, n, root);
@@ -463,16 +475,16 @@ at::Tensor marginals_backward(const at::Tensor& t, const at::Tensor& state, cons
       // product is sym(H (g + g^T)).
       if (!directed) symmetrize(direction.data(), n, 1.0);
       double* o = out.data_ptr<double>() + b * n * n;
-      backward_instance(linear, instance_state, t.data_ptr<double>() + b * n * n, direction.data(), n, root, o);
+      backward_instance(linear, instance_state, t.data_ptr<double>() + b * n * n, directed, weights, direction.data(),
+                        n, root, o);
       if (!directed) symmetrize(o, n, 0.5);
     }
   });
   return out.to(grad.scalar_type());
 }
 
-// What both autograd Functions keep for their backward: their input (theta for log Z, the
-// log-weights the elimination read for the marginals), the kind of graph and, for the
-// marginals, the elimination's state.
+// What both autograd Functions keep for their backward: their input (for the marginals in
+// float64), the kind of graph and, for the marginals, the elimination's state.
 struct Graph {
   at::Tensor input;
   bool directed;
@@ -498,7 +510,7 @@ class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
                             int64_t root, bool keep_state) {
     Elimination result = run(theta, directed, root, true, keep_state);
-    Graph{result.log_weights, directed, root, result.state}.save(ctx);
+    Graph{result.theta, directed, root, result.state}.save(ctx);
     return result.marginals;
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
@@ -527,10 +539,13 @@ class LogPartitionFunction : public torch::autograd::Function<LogPartitionFuncti
 };
 
 void check_input(const char* function, const at::Tensor& theta, int64_t root) {
-  check::logits(function, "theta", theta, 2);
+  check::logits_shape(function, "theta", theta, 2);
   TORCH_CHECK_VALUE(theta.size(-1) == theta.size(-2), function, ": theta must be square (*batch, n, n), got ",
                     check::shape_string(theta.sizes()));
-  TORCH_CHECK_VALUE(theta.max().item<double>() != INFINITY, function, ": theta contains +inf");
+  // One reduction finds both: max propagates NaN.
+  const double largest = theta.max().item<double>();
+  TORCH_CHECK_VALUE(!std::isnan(largest), function, ": theta contains NaN");
+  TORCH_CHECK_VALUE(largest != INFINITY, function, ": theta contains +inf");
   check::in_range(function, "root", root, 0, theta.size(-1) - 1);
 }
 
