@@ -21,7 +21,7 @@ void check_square(const char* function, const at::Tensor& theta) {
 
 // map's input: -inf marks a forbidden pair, +inf has no meaning. One max reduction finds both
 // NaN (max propagates it) and +inf: on a batch of 256 50 x 50 instances each pass over theta
-// costs about a tenth of the Hungarian solves.
+// takes about 0.17 ms against 2.2 ms for the Hungarian solves, so one pass, not two.
 void check_scores(const char* function, const at::Tensor& theta) {
   check_square(function, theta);
   const double largest = theta.max().item<double>();
