@@ -23,6 +23,14 @@ std::vector<double> random_scores(int64_t count, std::mt19937_64& rng) {
   return s;
 }
 
+// The mask of the pairs i < j of n vertices: one key per undirected edge.
+std::vector<uint8_t> upper_triangle(int64_t n) {
+  std::vector<uint8_t> mask(n * n, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j) mask[i * n + j] = 1;
+  return mask;
+}
+
 std::vector<double> structure_of(const Recursion& algorithm) {
   std::vector<double> x(algorithm.structure_size(), 0);
   algorithm.combine(x.data());
@@ -83,9 +91,7 @@ TEST(Recursion, GeneralPathAgreesInLinearAndLogSpace) {
   // path's trace.
   std::mt19937_64 rng(4);
   const int64_t n = 8;
-  std::vector<uint8_t> present(n * n, 0);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i + 1; j < n; ++j) present[i * n + j] = 1;
+  const std::vector<uint8_t> present = upper_triangle(n);
   for (double scale : {1.0, 1e3}) {
     for (int trial = 0; trial < 20; ++trial) {
       auto s = random_scores(n * n, rng);
@@ -166,9 +172,7 @@ TEST(Recursion, KruskalMatchesTheSpanningTreeSolver) {
 
 TEST(Recursion, KruskalRejectsAnEdgeClosingACycle) {
   const int64_t n = 4;
-  std::vector<uint8_t> present(n * n, 0);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i + 1; j < n; ++j) present[i * n + j] = 1;
+  const std::vector<uint8_t> present = upper_triangle(n);
   KruskalRecursion kruskal(n);
   TraceProgram p;
   std::vector<int64_t> cycle{0 * n + 1, 1 * n + 2, 0 * n + 2};
@@ -205,9 +209,7 @@ TEST(Recursion, MatchingIsGreedy) {
 TEST(Recursion, EnumeratedTracesAreEveryTraceWithTotalProbabilityOne) {
   std::mt19937_64 rng(5);
   const int64_t n = 4;
-  std::vector<uint8_t> upper(n * n, 0);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i + 1; j < n; ++j) upper[i * n + j] = 1;
+  const std::vector<uint8_t> upper = upper_triangle(n);
   std::vector<uint8_t> all(n * n, 1);
   SelectionRecursion topk(n, 2, false), ranking(n, n, true);
   KruskalRecursion kruskal(n);
