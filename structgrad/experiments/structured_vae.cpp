@@ -218,16 +218,12 @@ std::vector<StructuredVaeResult> run_structured_vae(const StructuredVaeConfig& c
   }
   const nlohmann::json settings = {{"experiment", "structured_vae_fashion_mnist"},
                                    {"latents", config.latents},
-                                   {"batch_size", config.batch_size},
-                                   {"steps", config.steps},
-                                   {"learning_rate", config.learning_rate},
                                    {"eval_samples", config.eval_samples},
                                    {"general_solver", config.general_solver},
                                    {"eps_start", config.eps.start},
                                    {"eps_minimum", config.eps.minimum},
-                                   {"seed", config.seed},
                                    {"solver_timings", timings}};
-  const bool plotted = write_results(trainings, config.output_directory, settings.dump(),
+  const bool plotted = write_results(trainings, config, config.output_directory, settings.dump(),
                                      "Structured VAE (n=15 binary latents) on Fashion-MNIST: test loss");
   std::printf("\nStructured VAE, binarized Fashion-MNIST, n=%lld binary latents, %lld steps of batch %lld\n",
               static_cast<long long>(config.latents), static_cast<long long>(config.steps),

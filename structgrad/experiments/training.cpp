@@ -113,8 +113,8 @@ bool plot_curves(const std::string& csv_path, const std::string& png_path, const
   return true;
 }
 
-bool write_results(const std::vector<TrainingResult>& results, const std::string& directory,
-                   const std::string& settings_json, const std::string& plot_title) {
+bool write_results(const std::vector<TrainingResult>& results, const TrainingConfig& config,
+                   const std::string& directory, const std::string& settings_json, const std::string& plot_title) {
   const std::filesystem::path dir = directory;
   std::filesystem::create_directories(dir);
   std::ofstream curves(dir / "curves.csv");
@@ -122,6 +122,10 @@ bool write_results(const std::vector<TrainingResult>& results, const std::string
   std::ofstream summary(dir / "summary.csv");
   summary << "label,steps,train_seconds,test_loss\n";
   nlohmann::json json = nlohmann::json::parse(settings_json);
+  json["steps"] = config.steps;
+  json["batch_size"] = config.batch_size;
+  json["learning_rate"] = config.learning_rate;
+  json["seed"] = config.seed;
   json["results"] = nlohmann::json::array();
   for (const auto& r : results) {
     for (const auto& p : r.curve) curves << r.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';

@@ -67,10 +67,12 @@ TrainingResult train_steps(const std::string& label, const at::Tensor& test_imag
                            const std::function<double(const at::Tensor&)>& test_loss);
 
 // Writes curves.csv (label, step, seconds, test_loss), summary.csv and summary.json (the JSON
-// object `settings_json` with a "results" entry per result added) under `directory`, then plots
-// the curves to test_loss.png; returns whether the plot was written (it needs matplotlib).
-bool write_results(const std::vector<TrainingResult>& results, const std::string& directory,
-                   const std::string& settings_json, const std::string& plot_title);
+// object `settings_json` with the training settings every experiment shares, steps, batch_size,
+// learning_rate and seed from `config`, and a "results" entry per result added) under
+// `directory`, then plots the curves to test_loss.png; returns whether the plot was written (it
+// needs matplotlib).
+bool write_results(const std::vector<TrainingResult>& results, const TrainingConfig& config,
+                   const std::string& directory, const std::string& settings_json, const std::string& plot_title);
 
 // Whether a run labelled `label` is to run when only the labels in `only` are asked for (all
 // when `only` is empty).
