@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "structgrad/experiments/discrete_vae.h"
 #include "structgrad/structures/bernoulli.h"
 #include "structgrad/structures/pairwise_binary.h"
 
@@ -61,10 +62,10 @@ at::Tensor reconstruction_loss(StructuredVae& model, const at::Tensor& z, const 
   return at::binary_cross_entropy_with_logits(logits, x.expand_as(logits), {}, {}, at::Reduction::None).sum(-1);
 }
 
-// KL(prod_i Bernoulli(sigmoid(h_i)) || uniform on {0,1}^n): (B).
+// KL(prod_i Bernoulli(sigmoid(h_i)) || uniform on {0,1}^n): (B). Bit i is the two-category
+// softmax of the logits (h_i, 0), so the categorical KL serves, summed over the bits.
 at::Tensor unary_kl(const at::Tensor& h) {
-  at::Tensor log_p = at::log_sigmoid(h), log_q = at::log_sigmoid(-h);
-  return (log_p.exp() * log_p + log_q.exp() * log_q).sum(-1) + double(h.size(-1)) * std::log(2.0);
+  return kl_to_uniform(at::stack({h, at::zeros_like(h)}, -1)).sum(-1);
 }
 
 // The supermodular encoder keeps max-flow applicable by perturbing its unaries only.
