@@ -10,6 +10,7 @@
 
 #include "structgrad/ops/check.h"
 #include "structgrad/solvers/vector_clones.h"
+#include "structgrad/solvers/vector_exp.h"
 
 namespace structgrad::ops {
 namespace {
@@ -159,11 +160,48 @@ inline double column_dot(const double* column, int64_t stride, const double* y, 
   return (partial[0] + partial[1]) + (partial[2] + partial[3]);
 }
 
-// The elimination in linear space on max-shifted weights, its reverse pass (the marginals) and
-// the tangent of both (the marginals' backward, a Hessian-vector product), for one instance at
-// a time. What the forward leaves in an instance's `state` block is all the tangent reads, so
-// the backward does not repeat the forward; scratch buffers are reused across the instances a
-// thread runs.
+// sum_k x[k] y[k] and sum_k x[k] over `length` contiguous entries.
+inline double dot(const double* x, const double* y, int64_t length) { return column_dot(x, 1, y, length); }
+inline double row_sum(const double* x, int64_t length) { return column_dot(x, 1, nullptr, length); }
+
+// What an elimination in linear space leaves per instance, so that the backward does not
+// repeat the forward: w0 (the shifted weights), w (the matrix the elimination left), adj
+// (d log Z / d w) and each step's sums (n x n each), the pivots and each step's T (n each),
+// and the shift (NaN: the instance ran in log space). The scratch buffers of the subclasses are
+// reused across the instances a thread runs.
+class EliminationState {
+ public:
+  static int64_t size(int64_t n) { return 4 * n * n + 2 * n + 1; }
+  static bool ran_in_log_space(const double* state, int64_t n) { return std::isnan(state[size(n) - 1]); }
+
+  // Works on `state` (size(n) doubles) from now on.
+  void attach(double* state, int64_t n) {
+    n_ = n;
+    w0_ = state;
+    w_ = w0_ + n * n;
+    adj_ = w_ + n * n;
+    step_sums_ = adj_ + n * n;
+    pivot_ = step_sums_ + n * n;
+    t_ = pivot_ + n;
+    shift_ = t_ + n;
+  }
+  void mark_log_space() { *shift_ = std::numeric_limits<double>::quiet_NaN(); }
+
+  double log_z() const {
+    double sum = double(n_ - 1) * *shift_;
+    for (int64_t v = 0; v + 1 < n_; ++v) sum += std::log(pivot_[v]);
+    return sum;
+  }
+
+ protected:
+  int64_t n_ = 0;
+  double *w0_ = nullptr, *w_ = nullptr, *adj_ = nullptr, *step_sums_ = nullptr, *pivot_ = nullptr, *t_ = nullptr,
+         *shift_ = nullptr;
+};
+
+// The elimination of a directed graph in linear space on max-shifted weights, its reverse pass
+// (the marginals) and the tangent of both (the marginals' backward, a Hessian-vector product),
+// one instance at a time.
 //
 // Positions are the vertices renumbered with the root last, so that step v eliminates position
 // v and the graph after it has the sources v+1..n-1 and the targets v+1..n-2: contiguous rows
@@ -176,48 +214,34 @@ inline double column_dot(const double* column, int64_t stride, const double* y, 
 // so each entry's adjoint is set once, the step needs no stored ratios, and the marginals are
 // w0 * adj at the end. With A_i = sum_j adj_ij w_vj, C_j = sum_i adj_ij w_iv, T = sum_i w_iv A_i:
 //   adj_vj = C_j / d_v,   adj_iv = (A_i + 1 - T / d_v) / d_v.
-// A and C are accumulated as axpys over transposed and plain copies of adj, never as dot
-// products, so that they vectorize without reassociating sums. Each step divides by its pivot
-// O(n) times, as a multiplication by the pivot's reciprocal: a division costs several
-// multiplications' time and does not pipeline as well.
-class LinearElimination {
+// A (the step's sums) and C are accumulated as axpys over transposed and plain copies of adj,
+// never as dot products, so that they vectorize without reassociating sums. Each step divides
+// by its pivot O(n) times, as a multiplication by the pivot's reciprocal: a division costs
+// several multiplications' time and does not pipeline as well.
+class LinearElimination : public EliminationState {
  public:
-  // Doubles per instance: w0, w, adj and each step's A (n x n each), the pivots and each
-  // step's T (n each), the shift (NaN: the instance ran in log space).
-  static int64_t state_size(int64_t n) { return 4 * n * n + 2 * n + 1; }
-
-  // Works on `state` (state_size(n) doubles) from now on.
   void attach(double* state, int64_t n, int64_t root) {
-    n_ = n;
-    w0_ = state;
-    w_ = w0_ + n * n;
-    adj_ = w_ + n * n;
-    a_ = adj_ + n * n;
-    pivot_ = a_ + n * n;
-    t_ = pivot_ + n;
-    shift_ = t_ + n;
-    root_ = root;
+    EliminationState::attach(state, n);
+    if (int64_t(vertex_.size()) != n || root != root_) {
+      root_ = root;
+      vertex_.resize(n);
+      for (int64_t a = 0; a < n; ++a) vertex_[a] = a < root ? a : a < n - 1 ? a + 1 : root;
+    }
   }
 
-  static bool ran_in_log_space(const double* state, int64_t n) { return std::isnan(state[state_size(n) - 1]); }
-  void mark_log_space() { *shift_ = std::numeric_limits<double>::quiet_NaN(); }
-
   // Eliminates theta (n x n, original numbering) shifted by `shift`; false when some vertex
-  // cannot be reached from the root. With `symmetric` theta (undirected graphs), the weights
-  // among non-root positions are mirrored instead of exponentiated twice.
-  STRUCTGRAD_VECTOR_CLONES bool eliminate(const double* theta, double shift, bool symmetric) {
+  // cannot be reached from the root.
+  STRUCTGRAD_VECTOR_CLONES bool eliminate(const double* theta, double shift) {
     const int64_t n = n_;
     *shift_ = shift;
-    to_positions(theta, w0_);
-    for (int64_t a = 0; a < n; ++a)
-      for (int64_t b = 0; b < n; ++b) {
-        double& w = w0_[a * n + b];
-        if (symmetric && b < a && a < n - 1)
-          w = w0_[b * n + a];
-        else
-          w = a != b && b != n - 1 && w != kNegInf ? std::exp(w - shift) : 0.0;
-        w_[a * n + b] = w;
-      }
+    for (int64_t a = 0; a < n; ++a) {
+      const double* row = theta + vertex_[a] * n;
+      double* w0 = w0_ + a * n;
+      for (int64_t b = 0; b < n; ++b) w0[b] = row[vertex_[b]];
+      w0[a] = w0[n - 1] = kNegInf;  // the diagonal and the edges into the root do not count
+      solvers::exp_shifted_in_place(w0, n, shift);
+    }
+    std::copy(w0_, w0_ + n * n, w_);
     for (int64_t v = 0; v + 1 < n; ++v) {
       const double d = column_dot(&w_[(v + 1) * n + v], n, nullptr, n - 1 - v);
       if (!(d > 0)) return false;
@@ -232,12 +256,6 @@ class LinearElimination {
     return true;
   }
 
-  double log_z() const {
-    double sum = double(n_ - 1) * *shift_;
-    for (int64_t v = 0; v + 1 < n_; ++v) sum += std::log(pivot_[v]);
-    return sum;
-  }
-
   // Fills adj (and its transpose), and keeps each step's A and T for the tangent.
   STRUCTGRAD_VECTOR_CLONES void reverse() {
     const int64_t n = n_;
@@ -246,7 +264,7 @@ class LinearElimination {
     column_.resize(n);
     for (int64_t v = n - 2; v >= 0; --v) {
       const int64_t sources = n - 1 - v, targets = n - 2 - v;
-      double* a = &a_[v * n + v + 1];
+      double* a = &step_sums_[v * n + v + 1];
       double* c = &column_[v + 1];
       std::fill(c, c + targets, 0.0);
       for (int64_t j = v + 1; j < n - 1; ++j) axpy(w_[v * n + j], &adj_t_[j * n + v + 1], a, sources);
@@ -262,10 +280,10 @@ class LinearElimination {
   }
 
   // The marginals w0 * adj in the original numbering.
-  void write_marginals(double* out) {
-    product_.resize(n_ * n_);
-    for (int64_t k = 0; k < n_ * n_; ++k) product_[k] = w0_[k] * adj_[k];
-    from_positions(product_.data(), out);
+  void write_marginals(double* out) const {
+    const int64_t n = n_;
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n; ++b) out[vertex_[a] * n + vertex_[b]] = w0_[a * n + b] * adj_[a * n + b];
   }
 
   // The tangent of the marginals along the log-weight direction g (original numbering), from
@@ -276,10 +294,14 @@ class LinearElimination {
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < n; ++j) adj_t_[j * n + i] = adj_[i * n + j];
     direction_.resize(n * n);
-    to_positions(g, direction_.data());
-    // Forward: w_ij += s_i w_vj with s_i = w_iv / d_v, so w'_ij += s'_i w_vj + s_i w'_vj.
     wd_.resize(n * n);
-    for (int64_t k = 0; k < n * n; ++k) wd_[k] = w0_[k] * direction_[k];
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n; ++b) {
+        const double d = g[vertex_[a] * n + vertex_[b]];
+        direction_[a * n + b] = d;
+        wd_[a * n + b] = w0_[a * n + b] * d;
+      }
+    // Forward: w_ij += s_i w_vj with s_i = w_iv / d_v, so w'_ij += s'_i w_vj + s_i w'_vj.
     pivot_tangent_.resize(n);
     for (int64_t v = 0; v + 1 < n; ++v) {
       const double inverse = 1 / pivot_[v];
@@ -306,7 +328,7 @@ class LinearElimination {
       for (int64_t i = v + 1; i < n; ++i)
         axpy2(w_[i * n + v], &adjd_[i * n + v + 1], wd_[i * n + v], &adj_[i * n + v + 1], cd, targets);
       const double inverse = 1 / pivot_[v], dd = pivot_tangent_[v], t = t_[v];
-      const double* a = &a_[v * n + v + 1];
+      const double* a = &step_sums_[v * n + v + 1];
       const double td =
           column_dot(&wd_[(v + 1) * n + v], n, a, sources) + column_dot(&w_[(v + 1) * n + v], n, ad, sources);
       const double through_tangent = -(td - t * dd * inverse) * inverse;
@@ -317,43 +339,172 @@ class LinearElimination {
             (ad[k] + through_tangent - adj_[(v + 1 + k) * n + v] * dd) * inverse;
     }
     // marginals = w0 * adj, and w0' = w0 * g.
-    product_.resize(n * n);
-    for (int64_t k = 0; k < n * n; ++k) product_[k] = w0_[k] * (direction_[k] * adj_[k] + adjd_[k]);
-    from_positions(product_.data(), out);
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n; ++b) {
+        const int64_t k = a * n + b;
+        out[vertex_[a] * n + vertex_[b]] = w0_[k] * (direction_[k] * adj_[k] + adjd_[k]);
+      }
   }
 
  private:
-  // Positions 0..root-1 are vertices 0..root-1, positions root..n-2 vertices root+1..n-1, and
-  // position n-1 the root: two contiguous runs per row.
-  void to_positions(const double* original, double* positioned) const {
-    const int64_t n = n_, r = root_;
-    for (int64_t a = 0; a < n; ++a) {
-      const double* row = original + (a < r ? a : a < n - 1 ? a + 1 : r) * n;
-      double* out = positioned + a * n;
-      std::copy(row, row + r, out);
-      std::copy(row + r + 1, row + n, out + r);
-      out[n - 1] = row[r];
-    }
-  }
-  void from_positions(const double* positioned, double* original) const {
-    const int64_t n = n_, r = root_;
-    for (int64_t a = 0; a < n; ++a) {
-      const double* in = positioned + a * n;
-      double* row = original + (a < r ? a : a < n - 1 ? a + 1 : r) * n;
-      std::copy(in, in + r, row);
-      std::copy(in + r, in + n - 1, row + r + 1);
-      row[r] = in[n - 1];
-    }
-  }
-
-  int64_t n_ = 0, root_ = 0;
-  double *w0_ = nullptr, *w_ = nullptr, *adj_ = nullptr, *a_ = nullptr, *pivot_ = nullptr, *t_ = nullptr,
-         *shift_ = nullptr;
-  std::vector<double> adj_t_, column_, product_, direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
+  // The vertex at each position: positions 0..root-1 are vertices 0..root-1, positions
+  // root..n-2 vertices root+1..n-1, and position n-1 the root.
+  int64_t root_ = 0;
+  std::vector<int64_t> vertex_;
+  std::vector<double> adj_t_, column_, direction_, wd_, pivot_tangent_, adjd_, adjd_t_, a_tangent_, column_tangent_;
 };
 
-// The shift for linear space, which is exact unless a product of up to n - 1 shifted weights
-// can underflow; none when the elimination must run in log space.
+// The elimination of an undirected graph in linear space: the same Kron reduction, but the
+// weights stay symmetric under it (w_ij += w_iv w_jv / d_v), so the forward and its tangent
+// update only the upper triangle, and the reverse pass works on one adjoint per edge, half of
+// the directed passes' work. The root is the last vertex (an undirected tree's law does not
+// depend on the root), so no renumbering is needed: step v eliminates vertex v, the graph
+// after it is the vertices v+1..n-1, and d_v = sum_{j>v} w_vj is row v of the upper triangle.
+//
+// With u = row v (j > v) and adj the edge adjoints of the graph after step v, held symmetric
+// (adj_ij = adj_ji, zero diagonal) so that S below is a sum of axpys over whole rows:
+//   S_k = sum_j adj_kj u_j,   T = sum_{i<j} adj_ij u_i u_j = u . S / 2,
+//   adj_vk = (S_k + 1 - T / d_v) / d_v.
+// The step's S (its sums) and T are kept for the tangent. The marginal of the edge {i, j} is
+// w0_ij adj_ij; the lower triangle of w0 and w is never read.
+class SymmetricElimination : public EliminationState {
+ public:
+  // The log-weights of the edges, (theta_ij + theta_ji) / 2 for i < j, into w0, with their
+  // largest and smallest finite values.
+  void read_edges(const double* theta, double& largest, double& smallest) {
+    const int64_t n = n_;
+    largest = kNegInf;
+    smallest = std::numeric_limits<double>::infinity();
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i + 1; j < n; ++j) {
+        const double phi = (theta[i * n + j] + theta[j * n + i]) / 2;
+        w0_[i * n + j] = phi;
+        if (phi == kNegInf) continue;
+        largest = std::max(largest, phi);
+        smallest = std::min(smallest, phi);
+      }
+  }
+
+  // Eliminates the edges read_edges left in w0, shifted by `shift`; false when the graph is
+  // disconnected.
+  STRUCTGRAD_VECTOR_CLONES bool eliminate(double shift) {
+    const int64_t n = n_;
+    *shift_ = shift;
+    for (int64_t i = 0; i < n; ++i) {
+      double* w0 = w0_ + i * n;
+      solvers::exp_shifted_in_place(w0 + i + 1, n - 1 - i, shift);
+      for (int64_t j = i + 1; j < n; ++j) w_[i * n + j] = w0[j];
+    }
+    for (int64_t v = 0; v + 1 < n; ++v) {
+      const double* row_v = &w_[v * n];
+      const double d = row_sum(row_v + v + 1, n - 1 - v);
+      if (!(d > 0)) return false;
+      pivot_[v] = d;
+      const double inverse = 1 / d;
+      for (int64_t i = v + 1; i + 1 < n; ++i) {
+        const double share = row_v[i] * inverse;
+        if (share != 0) axpy(share, row_v + i + 1, &w_[i * n + i + 1], n - 1 - i);
+      }
+    }
+    return true;
+  }
+
+  // Fills adj (symmetric) and keeps each step's S and T.
+  STRUCTGRAD_VECTOR_CLONES void reverse() {
+    const int64_t n = n_;
+    std::fill(adj_, adj_ + n * n, 0.0);
+    for (int64_t v = n - 2; v >= 0; --v) {
+      const int64_t rest = n - 1 - v;
+      const double* u = &w_[v * n + v + 1];
+      double* sums = &step_sums_[v * n + v + 1];
+      std::fill(sums, sums + rest, 0.0);
+      for (int64_t k = 0; k < rest; ++k) axpy(u[k], &adj_[(v + 1 + k) * n + v + 1], sums, rest);
+      const double inverse = 1 / pivot_[v];
+      const double t = dot(u, sums, rest) / 2;
+      t_[v] = t;
+      const double through = 1 - t * inverse;
+      for (int64_t k = 0; k < rest; ++k)
+        adj_[v * n + v + 1 + k] = adj_[(v + 1 + k) * n + v] = (sums[k] + through) * inverse;
+    }
+  }
+
+  // The marginals w0 * adj, mirrored, zero on the diagonal.
+  void write_marginals(double* out) const {
+    const int64_t n = n_;
+    for (int64_t i = 0; i < n; ++i) {
+      out[i * n + i] = 0;
+      for (int64_t j = i + 1; j < n; ++j) out[i * n + j] = out[j * n + i] = w0_[i * n + j] * adj_[i * n + j];
+    }
+  }
+
+  // The backward of the marginals for the output gradient `grad` (n x n): with g_ij = grad_ij +
+  // grad_ji the edge direction, out_ij = out_ji = (H g)_ij / 2, H the Hessian of log Z in the
+  // edge log-weights (the half: theta_ij and theta_ji each carry half of the edge's weight).
+  STRUCTGRAD_VECTOR_CLONES void tangent(const double* grad, double* out) {
+    const int64_t n = n_;
+    direction_.resize(n * n);
+    wd_.resize(n * n);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i + 1; j < n; ++j) {
+        const double g = grad[i * n + j] + grad[j * n + i];
+        direction_[i * n + j] = g;
+        wd_[i * n + j] = w0_[i * n + j] * g;
+      }
+    // Forward: w_ij += s_i w_vj with s_i = w_vi / d_v, so w'_ij += s'_i w_vj + s_i w'_vj.
+    pivot_tangent_.resize(n);
+    for (int64_t v = 0; v + 1 < n; ++v) {
+      const double inverse = 1 / pivot_[v];
+      const double* row_v = &w_[v * n];
+      const double* row_vd = &wd_[v * n];
+      const double dd = row_sum(row_vd + v + 1, n - 1 - v);
+      pivot_tangent_[v] = dd;
+      for (int64_t i = v + 1; i + 1 < n; ++i) {
+        const double share = row_v[i] * inverse, share_tangent = (row_vd[i] - share * dd) * inverse;
+        axpy2(share_tangent, row_v + i + 1, share, row_vd + i + 1, &wd_[i * n + i + 1], n - 1 - i);
+      }
+    }
+    // Reverse: the tangents of S, T and of the adjoint formula.
+    adjd_.assign(n * n, 0.0);
+    sums_tangent_.resize(n);
+    for (int64_t v = n - 2; v >= 0; --v) {
+      const int64_t rest = n - 1 - v;
+      const double *u = &w_[v * n + v + 1], *ud = &wd_[v * n + v + 1];
+      const double* sums = &step_sums_[v * n + v + 1];
+      double* sd = sums_tangent_.data();
+      std::fill(sd, sd + rest, 0.0);
+      for (int64_t k = 0; k < rest; ++k) {
+        const int64_t row = (v + 1 + k) * n + v + 1;
+        axpy2(u[k], &adjd_[row], ud[k], &adj_[row], sd, rest);
+      }
+      const double inverse = 1 / pivot_[v], dd = pivot_tangent_[v], t = t_[v];
+      const double td = (dot(ud, sums, rest) + dot(u, sd, rest)) / 2;
+      const double through_tangent = -(td - t * dd * inverse) * inverse;
+      for (int64_t k = 0; k < rest; ++k)
+        adjd_[v * n + v + 1 + k] = adjd_[(v + 1 + k) * n + v] =
+            (sd[k] + through_tangent - adj_[v * n + v + 1 + k] * dd) * inverse;
+    }
+    // marginal = w0 * adj, and w0' = w0 * g.
+    for (int64_t i = 0; i < n; ++i) {
+      out[i * n + i] = 0;
+      for (int64_t j = i + 1; j < n; ++j) {
+        const int64_t e = i * n + j;
+        out[e] = out[j * n + i] = 0.5 * w0_[e] * (direction_[e] * adj_[e] + adjd_[e]);
+      }
+    }
+  }
+
+ private:
+  std::vector<double> direction_, wd_, pivot_tangent_, adjd_, sums_tangent_;
+};
+
+// Whether the elimination may run in linear space on weights shifted by their largest finite
+// log-weight: exact unless a product of up to n - 1 shifted weights can underflow. No edge at
+// all (a lone root has one, empty, tree; anything larger none) goes to log space as well.
+bool fits_linear_space(double largest, double smallest, int64_t n) {
+  return largest != kNegInf && (largest - smallest) * double(n - 1) < 600.0;
+}
+
+// The shift for linear space; none when the elimination must run in log space.
 c10::optional<double> linear_shift(const double* theta, int64_t n, int64_t root) {
   double hi = kNegInf, lo = std::numeric_limits<double>::infinity();
   for (int64_t i = 0; i < n; ++i)
@@ -363,8 +514,7 @@ c10::optional<double> linear_shift(const double* theta, int64_t n, int64_t root)
       hi = std::max(hi, t);
       lo = std::min(lo, t);
     }
-  // No edge at all (a lone root has one, empty, arborescence; anything larger none): log space.
-  if (hi == kNegInf || (hi - lo) * double(n - 1) >= 600.0) return c10::nullopt;
+  if (!fits_linear_space(hi, lo, n)) return c10::nullopt;
   return hi;
 }
 
@@ -374,27 +524,57 @@ void symmetrize(double* m, int64_t n, double scale) {
     for (int64_t j = i; j < n; ++j) m[i * n + j] = m[j * n + i] = (m[i * n + j] + m[j * n + i]) * scale;
 }
 
-// The log-weights the elimination reads, instance by instance (no batch-sized temporary): an
-// undirected graph is read as (theta + theta^T) / 2, so that each edge has one weight
-// whichever triangle the caller's gradient lands in; written to `buffer` then.
-const double* edge_log_weights(const double* theta, int64_t n, bool directed, std::vector<double>& buffer) {
-  if (directed) return theta;
+// An undirected graph in log space is the directed graph with both directions of every edge
+// weighted (theta + theta^T) / 2, so that each edge has one weight whichever triangle the
+// caller's gradient lands in; rooted at the last vertex, like the linear-space elimination.
+// Written to `buffer`.
+const double* undirected_log_weights(const double* theta, int64_t n, std::vector<double>& buffer) {
   buffer.resize(n * n);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) buffer[i * n + j] = (theta[i * n + j] + theta[j * n + i]) / 2;
   return buffer.data();
 }
 
-// One instance: log Z and, when `marginals` is given, the marginals, leaving in `linear`'s
-// state what the backward needs. False when some vertex cannot be reached from the root.
-bool forward_instance(LinearElimination& linear, const double* theta, int64_t n, int64_t root, bool directed,
+// The scratch of one thread's instances: both eliminations and the log-space weights.
+struct Workspace {
+  LinearElimination directed;
+  SymmetricElimination undirected;
+  std::vector<double> weights;
+};
+
+// One instance: log Z and, when `marginals` is given, the marginals, leaving in `state` what
+// the backward needs. False when some vertex cannot be reached from the root.
+bool forward_instance(Workspace& work, double* state, const double* theta, int64_t n, int64_t root, bool directed,
                       double& log_z, double* marginals) {
-  const auto shift = linear_shift(theta, n, root);
-  if (!shift) {
-    linear.mark_log_space();
-    return eliminate_in_log_space<double>(theta, n, root, log_z, marginals);
+  if (directed) {
+    LinearElimination& linear = work.directed;
+    linear.attach(state, n, root);
+    const auto shift = linear_shift(theta, n, root);
+    if (!shift) {
+      linear.mark_log_space();
+      return eliminate_in_log_space<double>(theta, n, root, log_z, marginals);
+    }
+    if (!linear.eliminate(theta, *shift)) return false;
+    log_z = linear.log_z();
+    if (marginals) {
+      linear.reverse();
+      linear.write_marginals(marginals);
+    }
+    return true;
   }
-  if (!linear.eliminate(theta, *shift, !directed)) return false;
+  SymmetricElimination& linear = work.undirected;
+  linear.attach(state, n);
+  double largest, smallest;
+  linear.read_edges(theta, largest, smallest);
+  if (!fits_linear_space(largest, smallest, n)) {
+    linear.mark_log_space();
+    if (!eliminate_in_log_space<double>(undirected_log_weights(theta, n, work.weights), n, n - 1, log_z, marginals))
+      return false;
+    // The directed marginals of both directions, summed: the edge's.
+    if (marginals) symmetrize(marginals, n, 1.0);
+    return true;
+  }
+  if (!linear.eliminate(largest)) return false;
   log_z = linear.log_z();
   if (marginals) {
     linear.reverse();
@@ -403,20 +583,33 @@ bool forward_instance(LinearElimination& linear, const double* theta, int64_t n,
   return true;
 }
 
-// One instance of the marginals' backward: the Hessian of log Z applied to g, by the tangent
-// pass over the forward's state in linear space, by dual numbers in log space.
-void backward_instance(LinearElimination& linear, const double* state, const double* input, bool directed,
-                       std::vector<double>& buffer, const double* g, int64_t n, int64_t root, double* out) {
-  if (!LinearElimination::ran_in_log_space(state, n)) {
-    linear.tangent(g, out);
+// One instance of the marginals' backward for the output gradient g: the Hessian of log Z
+// applied to it, by the tangent pass over the forward's state in linear space, by dual numbers
+// in log space.
+void backward_instance(Workspace& work, double* state, const double* input, bool directed, const double* g,
+                       int64_t n, int64_t root, double* out) {
+  const bool log_space = EliminationState::ran_in_log_space(state, n);
+  if (!log_space && directed) {
+    work.directed.attach(state, n, root);
+    work.directed.tangent(g, out);
     return;
   }
-  const double* theta = edge_log_weights(input, n, directed, buffer);
+  if (!log_space) {
+    work.undirected.attach(state, n);
+    work.undirected.tangent(g, out);
+    return;
+  }
+  // Undirected marginals are B + B^T of the directed marginals B of the symmetrized weights,
+  // so their vector-Jacobian product is sym(H (g + g^T)) / 2.
+  std::vector<double> direction(g, g + n * n);
+  if (!directed) symmetrize(direction.data(), n, 1.0);
+  const double* theta = directed ? input : undirected_log_weights(input, n, work.weights);
   std::vector<Dual> in(n * n), marginals(n * n);
-  for (int64_t k = 0; k < n * n; ++k) in[k] = Dual(theta[k], std::isfinite(theta[k]) ? g[k] : 0.0);
+  for (int64_t k = 0; k < n * n; ++k) in[k] = Dual(theta[k], std::isfinite(theta[k]) ? direction[k] : 0.0);
   Dual log_z;
-  eliminate_in_log_space<Dual>(in.data(), n, root, log_z, marginals.data());
+  eliminate_in_log_space<Dual>(in.data(), n, directed ? root : n - 1, log_z, marginals.data());
   for (int64_t k = 0; k < n * n; ++k) out[k] = marginals[k].d;
+  if (!directed) symmetrize(out, n, 0.5);
 }
 
 [[noreturn]] void unreachable(bool directed, int64_t root) {
@@ -433,22 +626,20 @@ struct Elimination {
 };
 Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_marginals, bool keep_state) {
   at::Tensor t = theta.to(at::kDouble).contiguous();
-  const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = LinearElimination::state_size(n);
+  const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = EliminationState::size(n);
   at::Tensor log_z = at::empty({instances}, t.options());
   at::Tensor marginals = want_marginals ? at::empty_like(t) : at::Tensor();
   at::Tensor state = keep_state ? at::empty({instances, state_size}, t.options()) : at::Tensor();
   std::atomic<bool> failed{false};
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
-    LinearElimination linear;
-    std::vector<double> scratch(keep_state ? 0 : state_size), weights;
+    Workspace work;
+    std::vector<double> scratch(keep_state ? 0 : state_size);
     for (int64_t b = begin; b < end; ++b) {
-      linear.attach(keep_state ? state.data_ptr<double>() + b * state_size : scratch.data(), n, root);
+      double* instance_state = keep_state ? state.data_ptr<double>() + b * state_size : scratch.data();
       double* out = want_marginals ? marginals.data_ptr<double>() + b * n * n : nullptr;
-      const double* log_weights = edge_log_weights(t.data_ptr<double>() + b * n * n, n, directed, weights);
-      if (!forward_instance(linear, log_weights, n, root, directed, log_z.data_ptr<double>()[b], out))
+      if (!forward_instance(work, instance_state, t.data_ptr<double>() + b * n * n, n, root, directed,
+                            log_z.data_ptr<double>()[b], out))
         failed = true;
-      else if (out && !directed)
-        symmetrize(out, n, 1.0);
     }
   });
   if (failed) unreachable(directed, root);
@@ -462,23 +653,13 @@ Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_
 at::Tensor marginals_backward(const at::Tensor& t, const at::Tensor& state, const at::Tensor& grad, bool directed,
                               int64_t root) {
   at::Tensor g = grad.to(at::kDouble).expand_as(t).contiguous();
-  const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = LinearElimination::state_size(n);
+  const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = EliminationState::size(n);
   at::Tensor out = at::empty_like(t);
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
-    LinearElimination linear;
-    std::vector<double> direction(n * n), weights;
-    for (int64_t b = begin; b < end; ++b) {
-      double* instance_state = state.data_ptr<double>() + b * state_size;
-      linear.attach(instance_state, n, root);
-      std::copy_n(g.data_ptr<double>() + b * n * n, n * n, direction.data());
-      // Undirected marginals are B + B^T of the symmetrized weights, so their vector-Jacobian
-      // product is sym(H (g + g^T)).
-      if (!directed) symmetrize(direction.data(), n, 1.0);
-      double* o = out.data_ptr<double>() + b * n * n;
-      backward_instance(linear, instance_state, t.data_ptr<double>() + b * n * n, directed, weights, direction.data(),
-                        n, root, o);
-      if (!directed) symmetrize(o, n, 0.5);
-    }
+    Workspace work;
+    for (int64_t b = begin; b < end; ++b)
+      backward_instance(work, state.data_ptr<double>() + b * state_size, t.data_ptr<double>() + b * n * n, directed,
+                        g.data_ptr<double>() + b * n * n, n, root, out.data_ptr<double>() + b * n * n);
   });
   return out.to(grad.scalar_type());
 }

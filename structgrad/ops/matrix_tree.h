@@ -15,11 +15,13 @@
 // symmetric): in linear space a hand-written tangent pass over the state the forward kept
 // (O(n^2) per instance), in log space the log-space code again on dual numbers. Linear space
 // is the fast path: contiguous, branch-free row loops (compiled for AVX2 too), no per-step
-// allocation. O(n^3) time per instance; instances run under at::parallel_for.
+// allocation, a vectorized exp. An undirected graph's weights stay symmetric under the
+// elimination, so its passes run on one triangle and one adjoint per edge: half the directed
+// work. O(n^3) time per instance; instances run under at::parallel_for.
 //
 // Undirected (spanning trees): the edge {i, j} has the log-weight (theta[i, j] + theta[j, i]) / 2
 // (callers pass symmetric theta); a tree's weight counts each edge once. The marginals are
-// symmetric, mu[i, j] = P({i, j} in T).
+// symmetric, mu[i, j] = P({i, j} in T), and do not depend on the root, which is ignored.
 //
 //   at::Tensor log_z = structgrad::ops::matrix_tree_log_partition(theta, /*directed=*/false);
 //   at::Tensor mu = structgrad::ops::matrix_tree_marginals(theta, /*directed=*/true, /*root=*/0);
