@@ -1,8 +1,8 @@
 #include "structgrad/solvers/arborescence.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -11,8 +11,9 @@ namespace {
 
 constexpr double kAbsent = -std::numeric_limits<double>::infinity();
 
-// Whether every vertex is reachable from root through present edges.
-bool all_reachable(const std::vector<double>& w, int64_t n, int64_t root) {
+// Whether every vertex is reachable from root through present edges; `incoming` holds row v's
+// incoming weights, incoming[v * n + u] the edge u -> v.
+bool all_reachable(const std::vector<double>& incoming, int64_t n, int64_t root) {
   std::vector<bool> seen(n, false);
   std::vector<int64_t> stack = {root};
   seen[root] = true;
@@ -21,7 +22,7 @@ bool all_reachable(const std::vector<double>& w, int64_t n, int64_t root) {
     int64_t u = stack.back();
     stack.pop_back();
     for (int64_t v = 0; v < n; ++v)
-      if (!seen[v] && w[u * n + v] != kAbsent) {
+      if (!seen[v] && incoming[v * n + u] != kAbsent) {
         seen[v] = true;
         ++count;
         stack.push_back(v);
@@ -30,55 +31,79 @@ bool all_reachable(const std::vector<double>& w, int64_t n, int64_t root) {
   return count == n;
 }
 
-// For each non-root node its best incoming edge's source, the smallest source among ties.
-std::vector<int64_t> best_parents(const std::vector<double>& w, int64_t m, int64_t root) {
-  std::vector<int64_t> best(m, -1);
-  for (int64_t v = 0; v < m; ++v) {
-    if (v == root) continue;
-    double best_weight = kAbsent;
-    for (int64_t u = 0; u < m; ++u)
-      if (w[u * m + v] > best_weight) {
-        best_weight = w[u * m + v];
-        best[v] = u;
+// The contraction state. Nodes 0..n-1 are the vertices, nodes n.. the contracted cycles, in
+// the order contracted (at most n - 1 of them). Every live node owns one row of `weight` and
+// `head`: for each source vertex u, the weight of the best edge from u into the node (reduced by
+// the contractions inside it) and the vertex inside the node that edge enters. A contracted
+// cycle takes over its first member's row.
+struct Contraction {
+  int64_t n;
+  std::vector<double> weight;    // row * n + source vertex
+  std::vector<int32_t> head;     // row * n + source vertex
+  std::vector<int64_t> row;      // node -> its row
+  std::vector<int64_t> node_of;  // vertex -> the live node containing it
+  std::vector<int64_t> enter;    // node -> its chosen incoming edge (u * n + v, original vertices)
+  std::vector<double> enter_weight;
+  std::vector<int64_t> cycle_of;                // node -> the cycle node it was contracted into, or -1
+  std::vector<std::vector<int64_t>> members;    // cycle node -> its members, in path order
+
+  Contraction(const double* w, int64_t vertices) : n(vertices), weight(vertices * vertices), head(vertices * vertices) {
+    for (int64_t v = 0; v < n; ++v)
+      for (int64_t u = 0; u < n; ++u) {
+        weight[v * n + u] = u == v ? kAbsent : w[u * n + v];
+        head[v * n + u] = int32_t(v);
       }
+    const int64_t nodes = 2 * n - 1;
+    row.resize(nodes);
+    for (int64_t v = 0; v < n; ++v) row[v] = v;
+    node_of.resize(n);
+    for (int64_t v = 0; v < n; ++v) node_of[v] = v;
+    enter.assign(nodes, -1);
+    enter_weight.assign(nodes, kAbsent);
+    cycle_of.assign(nodes, -1);
+    members.resize(nodes);
   }
-  return best;
-}
 
-// Every cycle of the graph v -> best[v] (root has best -1, so it is on none), as cycle[v]: the
-// index of v's cycle, or -1. Returns the number of cycles.
-int64_t find_cycles(const std::vector<int64_t>& best, std::vector<int64_t>& cycle) {
-  const int64_t m = int64_t(best.size());
-  enum : char { kUnseen, kOnPath, kDone };
-  std::vector<char> state(m, kUnseen);
-  cycle.assign(m, -1);
-  int64_t count = 0;
-  std::vector<int64_t> path;
-  for (int64_t start = 0; start < m; ++start) {
-    int64_t v = start;
-    while (v != -1 && state[v] == kUnseen) {
-      state[v] = kOnPath;
-      path.push_back(v);
-      v = best[v];
-    }
-    if (v != -1 && state[v] == kOnPath) {
-      for (int64_t u = v; cycle[u] == -1; u = best[u]) cycle[u] = count;
-      ++count;
-    }
-    for (int64_t u : path) state[u] = kDone;
-    path.clear();
+  // The node's best incoming edge from outside it, the smallest source vertex among equals:
+  // into enter / enter_weight. Returns the source vertex. One exists whenever every vertex is
+  // reachable from the root and the node does not hold the root.
+  int64_t choose_entering_edge(int64_t node) {
+    const double* in = &weight[row[node] * n];
+    int64_t best = -1;
+    double best_weight = kAbsent;
+    for (int64_t u = 0; u < n; ++u)
+      if (in[u] > best_weight && node_of[u] != node) {
+        best_weight = in[u];
+        best = u;
+      }
+    enter[node] = best * n + head[row[node] * n + best];
+    enter_weight[node] = best_weight;
+    return best;
   }
-  return count;
-}
 
-// One level of the contraction: the graph on m nodes (each a set of original vertices) whose
-// best incoming edges have cycles, and what it takes to expand the next level's solution.
-// Edges are named by their original edge, u * n + v, so expansion needs no per-edge tables.
-struct Level {
-  std::vector<int64_t> node_of;    // original vertex -> node at this level
-  std::vector<int64_t> cycle;      // node -> its cycle's index, or -1
-  std::vector<int64_t> best_edge;  // node -> original edge of its best incoming edge (-1: root)
-  std::vector<int64_t> new_id;     // node -> node at the next level
+  // Contracts `cycle` (live nodes whose entering edges form a cycle) into the new node `id`: an edge from u into member m costs m's cycle edge, w'(u, C) = w(u, m) - w(enter(m)),
+  // and C keeps the best over its members, the first member among equals. O(n |cycle|).
+  void contract(const std::vector<int64_t>& cycle, int64_t id) {
+    const int64_t target = row[cycle.front()];
+    for (int64_t u = 0; u < n; ++u) {
+      double best = kAbsent;
+      int32_t best_head = -1;
+      for (int64_t m : cycle) {
+        const double reduced = weight[row[m] * n + u] - enter_weight[m];
+        if (reduced > best) {
+          best = reduced;
+          best_head = head[row[m] * n + u];
+        }
+      }
+      weight[target * n + u] = best;
+      head[target * n + u] = best_head < 0 ? 0 : best_head;  // absent: any head, never chosen
+    }
+    row[id] = target;
+    for (int64_t m : cycle) cycle_of[m] = id;
+    for (int64_t& node : node_of)
+      if (cycle_of[node] == id) node = id;
+    members[id] = cycle;
+  }
 };
 
 }  // namespace
@@ -88,79 +113,59 @@ ArborescenceResult max_arborescence(const double* w, int64_t n, int64_t root) {
   if (root < 0 || root >= n)
     throw std::invalid_argument("max_arborescence: need 0 <= root < n, got root " + std::to_string(root) +
                                 " with n " + std::to_string(n));
-  std::vector<double> level(w, w + n * n);
   for (int64_t u = 0; u < n; ++u)
     for (int64_t v = 0; v < n; ++v) {
-      double& x = level[u * n + v];
-      if (u == v) x = kAbsent;
-      else if (std::isnan(x) || x == std::numeric_limits<double>::infinity())
+      const double x = w[u * n + v];
+      if (u != v && (std::isnan(x) || x == std::numeric_limits<double>::infinity()))
         throw std::invalid_argument("max_arborescence: weights must be finite or -inf, got " + std::to_string(x) +
                                     " at (" + std::to_string(u) + ", " + std::to_string(v) + ")");
     }
 
   ArborescenceResult result;
-  if (!all_reachable(level, n, root)) return result;
+  Contraction graph(w, n);
+  if (!all_reachable(graph.weight, n, root)) return result;
 
-  // Contract every cycle of best incoming edges at once, until they are acyclic. Contraction
-  // keeps every node reachable, so every non-root node of every level has a finite best edge.
-  std::vector<int64_t> origin(n * n), node_of(n);
-  std::iota(origin.begin(), origin.end(), 0);
-  std::iota(node_of.begin(), node_of.end(), 0);
-  std::vector<Level> levels;
-  int64_t m = n, level_root = root;
-  std::vector<int64_t> best = best_parents(level, m, level_root), cycle;
-  for (int64_t cycles = find_cycles(best, cycle); cycles > 0; cycles = find_cycles(best, cycle)) {
-    Level& l = levels.emplace_back();
-    l.node_of = node_of;
-    l.cycle = cycle;
-    l.best_edge.assign(m, -1);
-    for (int64_t v = 0; v < m; ++v)
-      if (v != level_root) l.best_edge[v] = origin[best[v] * m + v];
-    // Nodes off the cycles keep their order; each cycle becomes one node after them.
-    l.new_id.assign(m, -1);
-    int64_t next = 0;
-    for (int64_t v = 0; v < m; ++v)
-      if (cycle[v] == -1) l.new_id[v] = next++;
-    for (int64_t v = 0; v < m; ++v)
-      if (cycle[v] != -1) l.new_id[v] = next + cycle[v];
-    const int64_t contracted = next + cycles;
-
-    // An edge into a cycle node v costs v's cycle edge: w'(u, C) = w(u, v) - w(best(v), v). Among
-    // the parallel edges between two new nodes keep the heaviest, the first in (u, v) order on ties.
-    std::vector<double> new_level(contracted * contracted, kAbsent);
-    std::vector<int64_t> new_origin(contracted * contracted, -1);
-    for (int64_t u = 0; u < m; ++u)
-      for (int64_t v = 0; v < m; ++v) {
-        const int64_t a = l.new_id[u], b = l.new_id[v];
-        if (a == b || level[u * m + v] == kAbsent) continue;
-        double weight = level[u * m + v] - (cycle[v] == -1 ? 0.0 : level[best[v] * m + v]);
-        if (weight > new_level[a * contracted + b]) {
-          new_level[a * contracted + b] = weight;
-          new_origin[a * contracted + b] = origin[u * m + v];
-        }
+  // Grow a path backwards along best incoming edges from each vertex not yet attached. The path
+  // ends at a node already attached to the root (the path's edges are then final at this level
+  // of contraction: contractions elsewhere only reweight edges into the contracted cycle), or
+  // closes a cycle, which is contracted and continues the path as one node.
+  enum : char { kFree, kOnPath, kAttached };
+  std::vector<char> state(2 * n - 1, kFree);
+  state[root] = kAttached;
+  std::vector<int64_t> path;
+  int64_t next_id = n;
+  for (int64_t start = 0; start < n; ++start) {
+    if (state[graph.node_of[start]] != kFree) continue;
+    path.assign(1, graph.node_of[start]);
+    state[path.back()] = kOnPath;
+    while (!path.empty()) {
+      const int64_t current = path.back();
+      const int64_t from = graph.node_of[graph.choose_entering_edge(current)];
+      if (state[from] == kAttached) {
+        for (int64_t node : path) state[node] = kAttached;
+        path.clear();
+      } else if (state[from] == kFree) {
+        path.push_back(from);
+        state[from] = kOnPath;
+      } else {
+        const auto first = std::find(path.begin(), path.end(), from);
+        const std::vector<int64_t> cycle(first, path.end());
+        path.erase(first, path.end());
+        const int64_t id = next_id++;
+        graph.contract(cycle, id);
+        path.push_back(id);
+        state[id] = kOnPath;
       }
-    for (int64_t& node : node_of) node = l.new_id[node];
-    level = std::move(new_level);
-    origin = std::move(new_origin);
-    level_root = l.new_id[level_root];
-    m = contracted;
-    best = best_parents(level, m, level_root);
+    }
   }
 
-  // chosen[node]: the original edge into node. At the top level, the best edges; going down, a
-  // cycle's incoming edge goes to the member node holding its head, the other members keep
-  // their cycle edges.
-  std::vector<int64_t> chosen(m, -1);
-  for (int64_t v = 0; v < m; ++v)
-    if (v != level_root) chosen[v] = origin[best[v] * m + v];
-  for (auto l = levels.rbegin(); l != levels.rend(); ++l) {
-    std::vector<int64_t> below(l->new_id.size(), -1);
-    for (size_t v = 0; v < below.size(); ++v) {
-      int64_t edge = chosen[l->new_id[v]];
-      if (l->cycle[v] == -1) below[v] = edge;
-      else below[v] = l->node_of[edge % n] == int64_t(v) ? edge : l->best_edge[v];
-    }
-    chosen = std::move(below);
+  // Expand, outermost cycles first: the edge chosen into a cycle goes to the member holding its
+  // head vertex, and every other member keeps its cycle edge.
+  std::vector<int64_t> chosen(graph.enter);
+  for (int64_t id = next_id - 1; id >= n; --id) {
+    int64_t member = chosen[id] % n;
+    while (graph.cycle_of[member] != id) member = graph.cycle_of[member];
+    for (int64_t m : graph.members[id]) chosen[m] = m == member ? chosen[id] : graph.enter[m];
   }
 
   result.parent.assign(n, -1);

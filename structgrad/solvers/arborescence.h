@@ -8,20 +8,23 @@
 // The minimum-weight arborescence is the maximum on the negated matrix: pass -w, with absent edges
 // +inf in w and so -inf in -w.
 //
-// Algorithm: every non-root vertex picks its best incoming edge; the cycles these form are
-// contracted, each into one node, with the edges entering a cycle reweighted
-// w'(u, C) = w(u, v) - w(p(v), v) (the loss of swapping v's cycle edge for u -> v); repeat until
-// the best edges are acyclic, then expand: the edge entering a cycle replaces the cycle edge of the
-// vertex it enters. Edges keep their original names through the contractions, so expansion is
-// O(n) per level. Dense form: O(n^2) per round of contractions, O(n^3) worst case (and typical on
-// dense random weights: one node tends to absorb one vertex per round; n = 100 takes under a
-// millisecond, n = 1000 about 2 s), O(n^2) memory.
+// Algorithm: Edmonds' contraction in Tarjan's dense O(n^2) form. From each vertex not yet
+// attached, a path grows backwards along best incoming edges until it reaches a node already
+// attached to the root (its edges are then final at this level) or closes a cycle. A cycle is
+// contracted into one node, with the edges entering it reweighted w'(u, C) = w(u, v) - w(p(v), v)
+// (the loss of swapping v's cycle edge for u -> v), and the path goes on from that node. Every
+// node keeps a dense row of incoming weights indexed by source vertex, so choosing an edge is
+// O(n) and contracting a cycle of k nodes O(nk): O(n^2) time and memory in all. Expansion runs
+// outermost cycle first: the edge entering a cycle goes to the member holding its head, the
+// other members keep their cycle edges. Measured (bench/arborescence_bench.cpp): 5 to 8 times
+// one scan of the matrix from n = 30 to 1000, 4 ms at n = 1000; the earlier O(n^3) form, which
+// contracted every cycle of the whole graph per round, was 17 times slower there.
 //
-// Ties are broken deterministically: a vertex's best incoming edge is the one with the smallest
-// source among equals (in the numbering of the current level: uncontracted nodes in their order,
-// then the new cycle nodes), and among parallel edges into a contracted node the first in
-// (source, target) order is kept, so the same input always gives the same arborescence. Sums are
-// floating point: solutions whose weights differ by rounding only count as ties.
+// Ties are broken deterministically: a node's best incoming edge is the one with the smallest
+// source vertex among equals, and among the edges from one source into a contracted cycle the
+// one into the first member (in the order the path met them) is kept, so the same input always
+// gives the same arborescence. Sums are floating point: solutions whose weights differ by
+// rounding only count as ties.
 //
 // Usage:
 //   std::vector<double> w(n * n);   // w[i * n + j]: weight of i -> j

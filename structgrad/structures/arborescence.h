@@ -17,7 +17,7 @@
 
 namespace structgrad::arborescence {
 
-// The maximum-score arborescence (Chu-Liu-Edmonds, dense O(n^3)). Error when some vertex
+// The maximum-score arborescence (Chu-Liu-Edmonds, dense O(n^2)). Error when some vertex
 // cannot be reached from the root.
 at::Tensor map(const at::Tensor& theta, int64_t root = 0);
 
