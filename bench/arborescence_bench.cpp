@@ -5,11 +5,11 @@
 //   build/structgrad_bench --benchmark_filter=MaxArborescence
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "bench/interleaved.h"
 #include "structgrad/solvers/arborescence.h"
 
 namespace {
@@ -35,19 +35,9 @@ void BM_MaxArborescence(benchmark::State& state) {
   std::normal_distribution<double> normal;
   std::vector<double> w(n * n);
   for (double& x : w) x = normal(rng);
-  double ours = 0, scan = 0;
-  for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
-    benchmark::DoNotOptimize(structgrad::solvers::max_arborescence(w.data(), n, 0));
-    const auto middle = std::chrono::steady_clock::now();
-    benchmark::DoNotOptimize(best_incoming_edges(w, n));
-    const auto end = std::chrono::steady_clock::now();
-    const double ours_seconds = std::chrono::duration<double>(middle - start).count();
-    ours += ours_seconds;
-    scan += std::chrono::duration<double>(end - middle).count();
-    state.SetIterationTime(ours_seconds);
-  }
-  state.counters["passes"] = ours / scan;
+  state.counters["passes"] = structgrad::bench::interleaved_ratio(
+      state, [&] { benchmark::DoNotOptimize(structgrad::solvers::max_arborescence(w.data(), n, 0)); },
+      [&] { benchmark::DoNotOptimize(best_incoming_edges(w, n)); });
 }
 
 BENCHMARK(BM_MaxArborescence)->Arg(30)->Arg(100)->Arg(300)->Arg(1000)->UseManualTime()->Unit(benchmark::kMillisecond);
