@@ -71,8 +71,13 @@ void check_theta(const char* estimator, const Family& family, const at::Tensor& 
 
 Estimate exact(const Family& family, const at::Tensor& theta, const LossFn& f) {
   check_theta("estimators.exact", family, theta);
-  TORCH_CHECK_VALUE(family.enumerate && family.log_prob, "estimators.exact: family ", family.name,
-                    " cannot enumerate its structures with their probabilities");
+  TORCH_CHECK_VALUE(bool(family.enumerate), "estimators.exact: family ", family.name,
+                    " cannot enumerate its structures");
+  // Arborescences: the law of argmax(theta + G) has no closed form (the arborescences are not a
+  // matroid, so the argmax depends on more than the order of the perturbed scores).
+  TORCH_CHECK_VALUE(bool(family.log_prob), "estimators.exact: family ", family.name,
+                    " has no closed-form probability of its samples",
+                    family.enumerate_traces ? "; exact_traces is exact under its recursive Gumbel-Max law" : "");
   // Every structure for every instance: (N, *batch, *structure).
   at::Tensor structures = over_batch(family.enumerate(theta), family.batch_shape(theta)).to(theta.scalar_type());
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "structgrad/estimators/check.h"
+#include "structgrad/structures/arborescence.h"
 #include "structgrad/structures/categorical.h"
 #include "structgrad/testing/testing.h"
 
@@ -81,6 +82,26 @@ TEST(Estimators, BadInput) {
   EXPECT_THROW(relaxed(categorical_family(), theta, f, cold), c10::ValueError);
   EXPECT_THROW(estimate("nope", categorical_family(), theta, f, {}), c10::ValueError);
   EXPECT_THROW(family("nope"), c10::ValueError);
+}
+
+// The arborescences' perturb-and-MAP law has no closed form, so `exact` must refuse them and
+// say where the exact gradient is: under the recursive law, by exact_traces.
+TEST(Estimators, ExactRefusesArborescencesAndPointsToExactTraces) {
+  at::Tensor theta = at::randn({2, 3, 3}, at::make_generator<at::CPUGeneratorImpl>(4), at::kDouble);
+  auto f = [](const at::Tensor& x) { return x.select(-2, 1).select(-1, 2); };
+  try {
+    exact(arborescence::family(), theta, f);
+    ADD_FAILURE() << "exact accepted the arborescence family";
+  } catch (const c10::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("no closed-form probability"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("exact_traces"), std::string::npos) << e.what();
+  }
+  at::Tensor leaf = theta.clone().requires_grad_(true);
+  Estimate e = exact_traces(arborescence::family(), leaf, f);
+  e.surrogate.backward();
+  EXPECT_TRUE(at::isfinite(leaf.grad()).all().item<bool>());
+  // f is the indicator of the edge 1 -> 2 (root 0): its expectation is a probability.
+  EXPECT_TRUE(((e.loss > 0) & (e.loss < 1)).all().item<bool>()) << e.loss;
 }
 
 }  // namespace
