@@ -69,6 +69,18 @@ def test_estimators_with_root_keyword():
     assert torch.isfinite(theta.grad).all() and loss.shape == (3,)
 
 
+@pytest.mark.parametrize("family", [spanning_tree, arborescence])
+@pytest.mark.parametrize("verb", ["map", "sample", "relax", "log_partition", "marginals"])
+def test_nan_is_refused_by_every_verb(family, verb):
+    theta = symmetric(2, 4, 20)
+    theta[1, 0, 2] = theta[1, 2, 0] = float("nan")
+    call = {"map": lambda: family.map(theta), "sample": lambda: family.sample(theta, generator=gen(21)),
+            "relax": lambda: family.relax(theta, 0.5, generator=gen(21)),
+            "log_partition": lambda: family.log_partition(theta), "marginals": lambda: family.marginals(theta)}[verb]
+    with pytest.raises(ValueError, match="theta contains NaN"):
+        call()
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="symmetric"):
         spanning_tree.sample(torch.randn(2, 4, 4, generator=gen(13)))

@@ -53,6 +53,17 @@ TEST(ArborescenceFamily, BadInput) {
   unreachable.index_put_({at::indexing::Slice(), at::indexing::Slice(), 3}, -INFINITY);
   EXPECT_THROW(sample(unreachable, 0), c10::ValueError);
   EXPECT_THROW(marginals(unreachable, 0), c10::ValueError);
+  // NaN on one edge of the second instance, for every root.
+  at::Tensor nan = at::randn({2, 4, 4}, seeded(8), at::kDouble);
+  nan.index_put_({1, 2, 1}, NAN);
+  for (int64_t root : {0, 3}) {
+    EXPECT_THROW(map(nan, root), c10::ValueError) << "root " << root;
+    EXPECT_THROW(sample(nan, root, seeded(9)), c10::ValueError) << "root " << root;
+    EXPECT_THROW(relax(nan, 0.5, root, false, seeded(9)), c10::ValueError) << "root " << root;
+    EXPECT_THROW(relax(nan, 0.5, root, true, seeded(9)), c10::ValueError) << "root " << root;
+    EXPECT_THROW(log_partition(nan, root), c10::ValueError) << "root " << root;
+    EXPECT_THROW(marginals(nan, root), c10::ValueError) << "root " << root;
+  }
 }
 
 }  // namespace

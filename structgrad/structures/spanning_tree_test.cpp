@@ -76,6 +76,16 @@ TEST(SpanningTree, BadInput) {
   split.index_put_({0, 3, 2}, 0.0);
   EXPECT_THROW(map(split), c10::ValueError);
   EXPECT_THROW(log_partition(split), c10::ValueError);
+  // NaN on one edge (both entries) of the second instance.
+  at::Tensor nan = symmetric(2, 4, 13);
+  nan.index_put_({1, 0, 2}, NAN);
+  nan.index_put_({1, 2, 0}, NAN);
+  EXPECT_THROW(map(nan), c10::ValueError);
+  EXPECT_THROW(sample(nan, seeded(14)), c10::ValueError);
+  EXPECT_THROW(relax(nan, 0.5, false, seeded(14)), c10::ValueError);
+  EXPECT_THROW(relax(nan, 0.5, true, seeded(14)), c10::ValueError);
+  EXPECT_THROW(log_partition(nan), c10::ValueError);
+  EXPECT_THROW(marginals(nan), c10::ValueError);
 }
 
 TEST(SpanningTree, SymmetryToleranceIsRelativeAtEveryMagnitude) {
