@@ -83,5 +83,16 @@ TEST(Topk, BadInput) {
   EXPECT_THROW(sample(at::full({2, 4}, NAN, at::kDouble), 2), c10::ValueError);
 }
 
+TEST(Topk, SampleIsTheArgmaxOverAllSubsetsOfTheSameNoise) {
+  // sample draws gumbel_noise of theta's shape from the generator: the same stream here.
+  for (int64_t k : {2, 3}) {
+    at::Tensor theta = at::randn({300, 6}, seeded(uint64_t(20 + k)), at::kDouble);
+    at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), seeded(uint64_t(30 + k)));
+    at::Tensor all = enumerate(6, k);
+    at::Tensor best = all.index_select(0, at::matmul(perturbed, all.t()).argmax(-1));
+    EXPECT_TRUE(at::equal(sample(theta, k, seeded(uint64_t(30 + k))), best)) << "k=" << k;
+  }
+}
+
 }  // namespace
 }  // namespace structgrad::topk
