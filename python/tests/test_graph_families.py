@@ -69,6 +69,24 @@ def test_estimators_with_root_keyword():
     assert torch.isfinite(theta.grad).all() and loss.shape == (3,)
 
 
+def test_arborescence_straight_through_is_the_sample_forward_and_the_marginals_gradient():
+    theta = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(17), requires_grad=True)
+    target = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(18))
+    seen = []
+
+    def f(x):
+        seen.append(x.detach())
+        return (x - target).pow(2).sum((-1, -2))
+
+    surrogate, _ = estimators.straight_through(arborescence, theta, f, root=2, generator=gen(19))
+    surrogate.backward()
+    hard = arborescence.sample(theta.detach(), root=2, generator=gen(19))
+    assert torch.equal(seen[0][0], hard)
+    # d f / d x at the sample, carried back through the marginals
+    (expected,) = torch.autograd.grad((arborescence.marginals(theta, root=2) * 2 * (hard - target)).sum(), theta)
+    torch.testing.assert_close(theta.grad, expected, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("family", [spanning_tree, arborescence])
 @pytest.mark.parametrize("verb", ["map", "sample", "relax", "log_partition", "marginals"])
 def test_nan_is_refused_by_every_verb(family, verb):

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "structgrad/estimators/estimators.h"
 #include "structgrad/structures/graph.h"
 #include "structgrad/testing/testing.h"
 
@@ -43,6 +44,24 @@ TEST(ArborescenceFamily, RelaxIsDifferentiableAndHardIsTheSample) {
   at::Tensor y = relax(cold, 1e-3, 0, false, seeded(7));
   (y * theta).sum().backward();
   EXPECT_TRUE(at::isfinite(y).all().item<bool>() && at::isfinite(cold.grad()).all().item<bool>());
+}
+
+TEST(ArborescenceFamily, StraightThroughIsTheSampleForwardAndTheMarginalsGradient) {
+  const int64_t root = 2;
+  at::Tensor theta = at::randn({3, 5, 5}, seeded(10), at::kDouble).requires_grad_(true);
+  at::Tensor target = at::randn({3, 5, 5}, seeded(11), at::kDouble);
+  at::Tensor forward;
+  auto f = [&](const at::Tensor& x) {
+    forward = x.detach();
+    return (x - target).pow(2).sum({-1, -2});
+  };
+  estimators::straight_through(family(root), theta, f, seeded(12)).surrogate.backward();
+  at::Tensor hard = sample(theta.detach(), root, seeded(12));
+  ASSERT_EQ(forward.sizes(), at::IntArrayRef({1, 3, 5, 5}));
+  EXPECT_TRUE(at::equal(forward[0], hard));
+  // d f / d x at the sample, carried back through the marginals.
+  at::Tensor expected = torch::autograd::grad({(marginals(theta, root) * 2 * (hard - target)).sum()}, {theta})[0];
+  EXPECT_TRUE(at::allclose(theta.grad(), expected, 0, 1e-12));
 }
 
 TEST(ArborescenceFamily, BadInput) {
