@@ -69,6 +69,32 @@ def test_estimators_with_root_keyword():
     assert torch.isfinite(theta.grad).all() and loss.shape == (3,)
 
 
+def relax_of(family, theta, hard, seed):
+    if family is spanning_tree:
+        return spanning_tree.relax(theta, 0.6, hard=hard, generator=gen(seed))
+    return arborescence.relax(theta, 0.6, root=2, hard=hard, generator=gen(seed))
+
+
+def sample_of(family, theta, seed):
+    if family is spanning_tree:
+        return spanning_tree.sample(theta, generator=gen(seed))
+    return arborescence.sample(theta, root=2, generator=gen(seed))
+
+
+@pytest.mark.parametrize("family", [spanning_tree, arborescence])
+def test_relax_hard_is_the_sample_forward_and_the_relaxed_gradient(family):
+    theta = symmetric(4, 6, 14) if family is spanning_tree else torch.randn(4, 6, 6, dtype=torch.float64,
+                                                                               generator=gen(14))
+    theta.requires_grad_(True)
+    w = torch.randn(4, 6, 6, dtype=torch.float64, generator=gen(15))
+    hard = relax_of(family, theta, True, 16)
+    assert torch.equal(hard.detach(), sample_of(family, theta.detach(), 16))
+    (hard_grad,) = torch.autograd.grad((hard * w).sum(), theta)
+    (soft_grad,) = torch.autograd.grad((relax_of(family, theta, False, 16) * w).sum(), theta)
+    assert soft_grad.abs().sum() > 0
+    torch.testing.assert_close(hard_grad, soft_grad, rtol=0, atol=1e-12)
+
+
 def test_arborescence_straight_through_is_the_sample_forward_and_the_marginals_gradient():
     theta = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(17), requires_grad=True)
     target = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(18))

@@ -63,6 +63,19 @@ def test_estimators_take_k():
         estimators.exact(topk, theta, lambda x: x.sum(-1))
 
 
+@pytest.mark.parametrize("regularizer", ["exponential_family", "euclidean", "categorical_entropy", "binary_entropy"])
+def test_relax_hard_is_the_sample_forward_and_the_relaxed_gradient(regularizer):
+    theta = torch.randn(5, 6, dtype=torch.float64, generator=gen(8), requires_grad=True)
+    w = torch.randn(5, 6, dtype=torch.float64, generator=gen(9))
+    hard = topk.relax(theta, 3, 0.6, regularizer, hard=True, generator=gen(10))
+    assert torch.equal(hard.detach(), topk.sample(theta.detach(), 3, generator=gen(10)))
+    (hard_grad,) = torch.autograd.grad((hard * w).sum(), theta)
+    soft = topk.relax(theta, 3, 0.6, regularizer, hard=False, generator=gen(10))
+    (soft_grad,) = torch.autograd.grad((soft * w).sum(), theta)
+    assert soft_grad.abs().sum() > 0
+    torch.testing.assert_close(hard_grad, soft_grad, rtol=0, atol=1e-12)
+
+
 def test_straight_through_is_the_sample_forward_and_the_marginals_gradient():
     theta = torch.randn(4, 6, dtype=torch.float64, generator=gen(11), requires_grad=True)
     target = torch.randn(4, 6, dtype=torch.float64, generator=gen(12))
