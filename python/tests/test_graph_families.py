@@ -69,6 +69,62 @@ def test_estimators_with_root_keyword():
     assert torch.isfinite(theta.grad).all() and loss.shape == (3,)
 
 
+def relax_of(family, theta, hard, seed):
+    if family is spanning_tree:
+        return spanning_tree.relax(theta, 0.6, hard=hard, generator=gen(seed))
+    return arborescence.relax(theta, 0.6, root=2, hard=hard, generator=gen(seed))
+
+
+def sample_of(family, theta, seed):
+    if family is spanning_tree:
+        return spanning_tree.sample(theta, generator=gen(seed))
+    return arborescence.sample(theta, root=2, generator=gen(seed))
+
+
+@pytest.mark.parametrize("family", [spanning_tree, arborescence])
+def test_relax_hard_is_the_sample_forward_and_the_relaxed_gradient(family):
+    theta = symmetric(4, 6, 14) if family is spanning_tree else torch.randn(4, 6, 6, dtype=torch.float64,
+                                                                               generator=gen(14))
+    theta.requires_grad_(True)
+    w = torch.randn(4, 6, 6, dtype=torch.float64, generator=gen(15))
+    hard = relax_of(family, theta, True, 16)
+    assert torch.equal(hard.detach(), sample_of(family, theta.detach(), 16))
+    (hard_grad,) = torch.autograd.grad((hard * w).sum(), theta)
+    (soft_grad,) = torch.autograd.grad((relax_of(family, theta, False, 16) * w).sum(), theta)
+    assert soft_grad.abs().sum() > 0
+    torch.testing.assert_close(hard_grad, soft_grad, rtol=0, atol=1e-12)
+
+
+def test_arborescence_straight_through_is_the_sample_forward_and_the_marginals_gradient():
+    theta = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(17), requires_grad=True)
+    target = torch.randn(3, 5, 5, dtype=torch.float64, generator=gen(18))
+    seen = []
+
+    def f(x):
+        seen.append(x.detach())
+        return (x - target).pow(2).sum((-1, -2))
+
+    surrogate, _ = estimators.straight_through(arborescence, theta, f, root=2, generator=gen(19))
+    surrogate.backward()
+    hard = arborescence.sample(theta.detach(), root=2, generator=gen(19))
+    assert torch.equal(seen[0][0], hard)
+    # d f / d x at the sample, carried back through the marginals
+    (expected,) = torch.autograd.grad((arborescence.marginals(theta, root=2) * 2 * (hard - target)).sum(), theta)
+    torch.testing.assert_close(theta.grad, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("family", [spanning_tree, arborescence])
+@pytest.mark.parametrize("verb", ["map", "sample", "relax", "log_partition", "marginals"])
+def test_nan_is_refused_by_every_verb(family, verb):
+    theta = symmetric(2, 4, 20)
+    theta[1, 0, 2] = theta[1, 2, 0] = float("nan")
+    call = {"map": lambda: family.map(theta), "sample": lambda: family.sample(theta, generator=gen(21)),
+            "relax": lambda: family.relax(theta, 0.5, generator=gen(21)),
+            "log_partition": lambda: family.log_partition(theta), "marginals": lambda: family.marginals(theta)}[verb]
+    with pytest.raises(ValueError, match="theta contains NaN"):
+        call()
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="symmetric"):
         spanning_tree.sample(torch.randn(2, 4, 4, generator=gen(13)))

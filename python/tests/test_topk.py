@@ -63,6 +63,37 @@ def test_estimators_take_k():
         estimators.exact(topk, theta, lambda x: x.sum(-1))
 
 
+@pytest.mark.parametrize("regularizer", ["exponential_family", "euclidean", "categorical_entropy", "binary_entropy"])
+def test_relax_hard_is_the_sample_forward_and_the_relaxed_gradient(regularizer):
+    theta = torch.randn(5, 6, dtype=torch.float64, generator=gen(8), requires_grad=True)
+    w = torch.randn(5, 6, dtype=torch.float64, generator=gen(9))
+    hard = topk.relax(theta, 3, 0.6, regularizer, hard=True, generator=gen(10))
+    assert torch.equal(hard.detach(), topk.sample(theta.detach(), 3, generator=gen(10)))
+    (hard_grad,) = torch.autograd.grad((hard * w).sum(), theta)
+    soft = topk.relax(theta, 3, 0.6, regularizer, hard=False, generator=gen(10))
+    (soft_grad,) = torch.autograd.grad((soft * w).sum(), theta)
+    assert soft_grad.abs().sum() > 0
+    torch.testing.assert_close(hard_grad, soft_grad, rtol=0, atol=1e-12)
+
+
+def test_straight_through_is_the_sample_forward_and_the_marginals_gradient():
+    theta = torch.randn(4, 6, dtype=torch.float64, generator=gen(11), requires_grad=True)
+    target = torch.randn(4, 6, dtype=torch.float64, generator=gen(12))
+    seen = []
+
+    def f(x):
+        seen.append(x.detach())
+        return (x - target).pow(2).sum(-1)
+
+    surrogate, _ = estimators.straight_through(topk, theta, f, k=2, generator=gen(13))
+    surrogate.backward()
+    hard = topk.sample(theta.detach(), 2, generator=gen(13))
+    assert torch.equal(seen[0][0], hard)
+    # d f / d x at the sample, carried back through the marginals
+    (expected,) = torch.autograd.grad((topk.marginals(theta, 2) * 2 * (hard - target)).sum(), theta)
+    torch.testing.assert_close(theta.grad, expected, rtol=0, atol=1e-12)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="k must be in"):
         topk.sample(torch.zeros(2, 4), 5)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "structgrad/estimators/estimators.h"
 #include "structgrad/structures/graph.h"
 #include "structgrad/testing/testing.h"
 
@@ -45,6 +46,24 @@ TEST(ArborescenceFamily, RelaxIsDifferentiableAndHardIsTheSample) {
   EXPECT_TRUE(at::isfinite(y).all().item<bool>() && at::isfinite(cold.grad()).all().item<bool>());
 }
 
+TEST(ArborescenceFamily, StraightThroughIsTheSampleForwardAndTheMarginalsGradient) {
+  const int64_t root = 2;
+  at::Tensor theta = at::randn({3, 5, 5}, seeded(10), at::kDouble).requires_grad_(true);
+  at::Tensor target = at::randn({3, 5, 5}, seeded(11), at::kDouble);
+  at::Tensor forward;
+  auto f = [&](const at::Tensor& x) {
+    forward = x.detach();
+    return (x - target).pow(2).sum({-1, -2});
+  };
+  estimators::straight_through(family(root), theta, f, seeded(12)).surrogate.backward();
+  at::Tensor hard = sample(theta.detach(), root, seeded(12));
+  ASSERT_EQ(forward.sizes(), at::IntArrayRef({1, 3, 5, 5}));
+  EXPECT_TRUE(at::equal(forward[0], hard));
+  // d f / d x at the sample, carried back through the marginals.
+  at::Tensor expected = torch::autograd::grad({(marginals(theta, root) * 2 * (hard - target)).sum()}, {theta})[0];
+  EXPECT_TRUE(at::allclose(theta.grad(), expected, 0, 1e-12));
+}
+
 TEST(ArborescenceFamily, BadInput) {
   at::Tensor theta = at::zeros({2, 4, 4}, at::kDouble);
   EXPECT_THROW(map(theta, 4), c10::ValueError);
@@ -53,6 +72,17 @@ TEST(ArborescenceFamily, BadInput) {
   unreachable.index_put_({at::indexing::Slice(), at::indexing::Slice(), 3}, -INFINITY);
   EXPECT_THROW(sample(unreachable, 0), c10::ValueError);
   EXPECT_THROW(marginals(unreachable, 0), c10::ValueError);
+  // NaN on one edge of the second instance, for every root.
+  at::Tensor nan = at::randn({2, 4, 4}, seeded(8), at::kDouble);
+  nan.index_put_({1, 2, 1}, NAN);
+  for (int64_t root : {0, 3}) {
+    EXPECT_THROW(map(nan, root), c10::ValueError) << "root " << root;
+    EXPECT_THROW(sample(nan, root, seeded(9)), c10::ValueError) << "root " << root;
+    EXPECT_THROW(relax(nan, 0.5, root, false, seeded(9)), c10::ValueError) << "root " << root;
+    EXPECT_THROW(relax(nan, 0.5, root, true, seeded(9)), c10::ValueError) << "root " << root;
+    EXPECT_THROW(log_partition(nan, root), c10::ValueError) << "root " << root;
+    EXPECT_THROW(marginals(nan, root), c10::ValueError) << "root " << root;
+  }
 }
 
 }  // namespace

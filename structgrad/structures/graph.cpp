@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include "structgrad/ops/check.h"
 
@@ -16,23 +18,39 @@ void check_weights(const char* function, const at::Tensor& theta, bool symmetric
   at::Tensor w = theta.detach().to(at::kDouble).contiguous();
   const int64_t n = w.size(-1), instances = w.numel() / (n * n);
   const double* data = w.data_ptr<double>();
-  bool plus_infinity = false, asymmetric = false;
+  bool plus_infinity = false;
+  // The first entry whose mirror differs: exact equality (both -inf included) always passes,
+  // finite entries may differ by 1e-9 relative to the larger magnitude, a finite entry against
+  // -inf never.
+  struct Asymmetry {
+    int64_t instance = -1, i = 0, j = 0;
+    double x = 0, y = 0, gap = 0;
+  } first;
   for (int64_t b = 0; b < instances; ++b) {
     const double* a = data + b * n * n;
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < n; ++j) {
         const double x = a[i * n + j];
         plus_infinity = plus_infinity || x == INFINITY;
-        if (!symmetric || j <= i) continue;
+        if (!symmetric || j <= i || first.instance >= 0) continue;
         const double y = a[j * n + i];
-        const bool same_edge = std::isfinite(x) == std::isfinite(y);
-        asymmetric = asymmetric || !same_edge ||
-                     (std::isfinite(x) && std::abs(x - y) > 1e-9 * std::max({std::abs(x), std::abs(y), 1.0}));
+        if (x == y) continue;
+        const double gap = std::isfinite(x) && std::isfinite(y)
+                               ? std::abs(x - y) / std::max(std::abs(x), std::abs(y))
+                               : INFINITY;
+        if (gap > 1e-9) first = {b, i, j, x, y, gap};
       }
   }
   TORCH_CHECK_VALUE(!plus_infinity, function, ": theta contains +inf");
-  TORCH_CHECK_VALUE(!asymmetric, function,
-                    ": theta must be symmetric (an undirected edge has one weight), but theta[i, j] != theta[j, i]");
+  if (first.instance >= 0) {
+    std::ostringstream message;
+    message << std::setprecision(17) << function
+            << ": theta must be symmetric (an undirected edge has one weight), but in instance " << first.instance
+            << " theta[" << first.i << ", " << first.j << "] = " << first.x << " and theta[" << first.j << ", "
+            << first.i << "] = " << first.y << std::setprecision(3) << " (relative gap " << first.gap
+            << ", above 1e-9)";
+    TORCH_CHECK_VALUE(false, message.str());
+  }
 }
 
 at::Tensor edge_noise(const at::Tensor& theta, bool symmetric, GeneratorOpt generator) {

@@ -11,7 +11,9 @@
 namespace structgrad::graph {
 
 // theta: (*batch, n, n) log-weights, floating, no NaN or +inf (-inf: absent edge). With
-// `symmetric`, theta[i, j] == theta[j, i] up to 1e-9 relative.
+// `symmetric`, theta[i, j] == theta[j, i] up to 1e-9 relative to the larger magnitude (no
+// absolute floor: exact equality always passes, a finite weight against -inf never); the error
+// names the first offending entry.
 void check_weights(const char* function, const at::Tensor& theta, bool symmetric);
 
 // Gumbel noise of theta's shape; with `symmetric`, one draw per undirected edge, mirrored.

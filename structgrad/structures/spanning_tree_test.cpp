@@ -76,6 +76,46 @@ TEST(SpanningTree, BadInput) {
   split.index_put_({0, 3, 2}, 0.0);
   EXPECT_THROW(map(split), c10::ValueError);
   EXPECT_THROW(log_partition(split), c10::ValueError);
+  // NaN on one edge (both entries) of the second instance.
+  at::Tensor nan = symmetric(2, 4, 13);
+  nan.index_put_({1, 0, 2}, NAN);
+  nan.index_put_({1, 2, 0}, NAN);
+  EXPECT_THROW(map(nan), c10::ValueError);
+  EXPECT_THROW(sample(nan, seeded(14)), c10::ValueError);
+  EXPECT_THROW(relax(nan, 0.5, false, seeded(14)), c10::ValueError);
+  EXPECT_THROW(relax(nan, 0.5, true, seeded(14)), c10::ValueError);
+  EXPECT_THROW(log_partition(nan), c10::ValueError);
+  EXPECT_THROW(marginals(nan), c10::ValueError);
+}
+
+TEST(SpanningTree, SymmetryToleranceIsRelativeAtEveryMagnitude) {
+  for (double magnitude : {1e-12, 1.0, 1e6}) {
+    at::Tensor base = symmetric(2, 4, 15) * magnitude;
+    auto with_gap = [&](double gap) {
+      at::Tensor theta = base.clone();
+      theta.index_put_({1, 1, 3}, base.index({1, 3, 1}) * (1 + gap));
+      return theta;
+    };
+    EXPECT_NO_THROW(log_partition(with_gap(1e-10))) << "magnitude " << magnitude;
+    EXPECT_NO_THROW(map(with_gap(1e-10))) << "magnitude " << magnitude;
+    try {
+      log_partition(with_gap(1e-8));
+      ADD_FAILURE() << "a relative gap of 1e-8 passed at magnitude " << magnitude;
+    } catch (const c10::ValueError& e) {
+      // The message names the first offending entry and its gap.
+      const std::string message = e.what_without_backtrace();
+      EXPECT_NE(message.find("in instance 1 theta[1, 3] = "), std::string::npos) << message;
+      EXPECT_NE(message.find("relative gap 1e-08"), std::string::npos) << message;
+    }
+  }
+  // Exact equality always passes (zeros included, and an absent edge in both directions); a
+  // finite weight against -inf never does.
+  EXPECT_NO_THROW(log_partition(at::zeros({1, 4, 4}, at::kDouble)));
+  at::Tensor absent = symmetric(1, 4, 16);
+  absent.index_put_({0, 0, 1}, -INFINITY);
+  EXPECT_THROW(log_partition(absent), c10::ValueError);
+  absent.index_put_({0, 1, 0}, -INFINITY);
+  EXPECT_NO_THROW(log_partition(absent));
 }
 
 }  // namespace

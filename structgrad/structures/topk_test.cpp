@@ -83,5 +83,34 @@ TEST(Topk, BadInput) {
   EXPECT_THROW(sample(at::full({2, 4}, NAN, at::kDouble), 2), c10::ValueError);
 }
 
+TEST(Topk, SampleIsTheArgmaxOverAllSubsetsOfTheSameNoise) {
+  // sample draws gumbel_noise of theta's shape from the generator: the same stream here.
+  for (int64_t k : {2, 3}) {
+    at::Tensor theta = at::randn({300, 6}, seeded(uint64_t(20 + k)), at::kDouble);
+    at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), seeded(uint64_t(30 + k)));
+    at::Tensor all = enumerate(6, k);
+    at::Tensor best = all.index_select(0, at::matmul(perturbed, all.t()).argmax(-1));
+    EXPECT_TRUE(at::equal(sample(theta, k, seeded(uint64_t(30 + k))), best)) << "k=" << k;
+  }
+}
+
+TEST(Topk, StraightThroughIsTheSampleForwardAndTheMarginalsGradient) {
+  const int64_t k = 2;
+  at::Tensor theta = at::randn({4, 6}, seeded(40), at::kDouble).requires_grad_(true);
+  at::Tensor target = at::randn({4, 6}, seeded(41), at::kDouble);
+  at::Tensor forward;
+  auto f = [&](const at::Tensor& x) {
+    forward = x.detach();
+    return (x - target).pow(2).sum(-1);
+  };
+  estimators::straight_through(family(k), theta, f, seeded(42)).surrogate.backward();
+  at::Tensor hard = sample(theta.detach(), k, seeded(42));
+  ASSERT_EQ(forward.sizes(), at::IntArrayRef({1, 4, 6}));
+  EXPECT_TRUE(at::equal(forward[0], hard));
+  // d f / d x at the sample, carried back through the marginals.
+  at::Tensor expected = torch::autograd::grad({(marginals(theta, k) * 2 * (hard - target)).sum()}, {theta})[0];
+  EXPECT_TRUE(at::allclose(theta.grad(), expected, 0, 1e-12));
+}
+
 }  // namespace
 }  // namespace structgrad::topk
