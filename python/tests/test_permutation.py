@@ -110,7 +110,7 @@ def test_estimators_straight_through_and_relaxed_run_exact_refuses():
         surrogate.backward()
         assert loss.shape == (2,) and torch.isfinite(theta.grad).all() and theta.grad.abs().sum() > 0
         theta.grad = None
-    with pytest.raises(ValueError, match="probabilities"):
+    with pytest.raises(ValueError, match="no closed-form probability of its samples"):
         estimators.exact(permutation, theta, f)
     with pytest.raises(ValueError, match="log-probability"):
         estimators.reinforce(permutation, theta, f)
