@@ -3,12 +3,16 @@
 //
 // Regularized top-k (seed 000, "subset top-k"): x(z) = argmax_{x in conv} <z, x> - Omega(x) over
 // the capped simplex {x in [0,1]^n, sum x = k}. Each solution has the form x_i = h(z_i - nu)
-// with one threshold nu found per row (bisection, then an exact or Newton refinement):
+// with one threshold nu per row:
 //   "euclidean"           Omega = ||x||^2 / 2              h(t) = clip(t, 0, 1)
 //   "categorical_entropy" Omega = sum x log x              h(t) = min(1, exp(t))
 //   "binary_entropy"      Omega = sum x log x + (1-x) log(1-x)   h(t) = sigmoid(t)
+// The euclidean one is the projection of z, exact in one sort-based pass
+// (solvers/capped_simplex.h). The entropies' nu is searched: bisection to the last ulp, then
+// the closed form on the free set (categorical) or Newton steps (binary).
 // Their Jacobians share one closed form, grad_z = w * (g - <w, g> / sum w), with
-// w = [0 < x < 1], [x < 1] x, x (1 - x) respectively.
+// w = [0 < x < 1], [x < 1] x, x (1 - x) respectively: it depends on nu only through x, so the
+// search is never differentiated.
 //
 // Correlated top-k ("exponential_family"): the Gibbs distribution p(S) ∝ exp(sum_{i in S} z_i)
 // over k-subsets. log Z and the marginals come from a log-space O(nk) dynamic program over
