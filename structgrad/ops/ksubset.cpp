@@ -273,6 +273,36 @@ class RegularizedTopkFunction : public torch::autograd::Function<RegularizedTopk
   }
 };
 
+// Newton steps nu <- nu + (sum h(z - nu) - k) / sum w on the threshold, as torch ops from the
+// searched root: from the exact root the first step already carries the implicit gradient
+// (d nu = w / sum w) and each later one adds terms proportional to the residual, which is at
+// rounding level. Three, so that autograd differentiates an iteration run to its fixed point
+// (the later steps show it: they leave x and its gradient unchanged) rather than one step;
+// each costs an O(n) pass kept for the backward.
+constexpr int kUnrolledNewtonSteps = 3;
+
+at::Tensor unrolled_regularized_topk(const at::Tensor& z, int64_t k, Regularizer r) {
+  const int64_t n = z.size(-1);
+  // x is constant: nothing to unroll, and the threshold would be infinite.
+  if (k == 0 || k == n) return RegularizedTopkFunction::apply(z, k, int64_t(r));
+  at::Tensor scores = z.to(at::kDouble);
+  at::Tensor nu = for_each_row(
+      scores, [&](int64_t, const double* row, double* out) { out[0] = entropic_threshold(r, row, n, k); }, 1);
+  // exp(min(t, 0)), not min(1, exp(t)): exp overflows to inf above the threshold, and the
+  // backward of the clamp would multiply that inf by 0.
+  auto h = [r](const at::Tensor& t) {
+    return r == Regularizer::kCategoricalEntropy ? at::exp(at::clamp_max(t, 0)) : at::sigmoid(t);
+  };
+  for (int step = 0; step < kUnrolledNewtonSteps; ++step) {
+    at::Tensor x = h(scores - nu);
+    at::Tensor w = r == Regularizer::kCategoricalEntropy ? x * (x < 1) : x * (1 - x);
+    at::Tensor slope = w.sum(-1, true);
+    // Every x exactly 0 or 1: sum x = k holds already and the step is 0.
+    nu = nu + (x.sum(-1, true) - double(k)) / at::where(slope > 0, slope, at::ones_like(slope));
+  }
+  return h(scores - nu).to(z.scalar_type());
+}
+
 void check_input(const char* function, const at::Tensor& z, int64_t k) {
   check::logits(function, "z", z, 1);
   check::finite(function, "z", z);
@@ -294,6 +324,14 @@ at::Tensor ksubset_marginals(const at::Tensor& z, int64_t k) {
 at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& regularizer) {
   check_input("regularized_topk", z, k);
   return RegularizedTopkFunction::apply(z, k, int64_t(parse_regularizer(regularizer)));
+}
+
+at::Tensor regularized_topk_unrolled(const at::Tensor& z, int64_t k, const std::string& regularizer) {
+  check_input("regularized_topk_unrolled", z, k);
+  TORCH_CHECK_VALUE(regularizer == "categorical_entropy" || regularizer == "binary_entropy",
+                    "regularized_topk_unrolled: regularizer must be \"categorical_entropy\" or \"binary_entropy\" ",
+                    "(the others have no iterative forward to unroll), got \"", regularizer, "\"");
+  return unrolled_regularized_topk(z, k, parse_regularizer(regularizer));
 }
 
 }  // namespace structgrad::ops

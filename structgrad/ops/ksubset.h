@@ -12,7 +12,8 @@
 // the closed form on the free set (categorical) or Newton steps (binary).
 // Their Jacobians share one closed form, grad_z = w * (g - <w, g> / sum w), with
 // w = [0 < x < 1], [x < 1] x, x (1 - x) respectively: it depends on nu only through x, so the
-// search is never differentiated.
+// search is never differentiated. regularized_topk_unrolled is the alternative for the
+// entropies, whose forward is iterative: autograd through Newton steps on the threshold.
 //
 // Correlated top-k ("exponential_family"): the Gibbs distribution p(S) ∝ exp(sum_{i in S} z_i)
 // over k-subsets. log Z and the marginals come from a log-space O(nk) dynamic program over
@@ -39,5 +40,12 @@ at::Tensor ksubset_marginals(const at::Tensor& z, int64_t k);
 // The regularized argmax over the capped simplex, one of "euclidean", "categorical_entropy",
 // "binary_entropy": (*batch, n). Differentiable (hand-written backward).
 at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& regularizer);
+
+// The same argmax for "categorical_entropy" or "binary_entropy" (anything else raises
+// ValueError), differentiable by autograd instead: nu from the search without gradient, then
+// three Newton steps nu <- nu + (sum h(z - nu) - k) / sum w as torch ops, and x = h(z - nu)
+// from the last. Its gradient equals the hand-written one to rounding, since one Newton step
+// from the root has the implicit derivative; memory: a few (*batch, n) tensors per step.
+at::Tensor regularized_topk_unrolled(const at::Tensor& z, int64_t k, const std::string& regularizer);
 
 }  // namespace structgrad::ops
