@@ -30,10 +30,12 @@ def relax(theta: torch.Tensor, k: int, tau: float, regularizer: str = "exponenti
     {x in [0,1]^n, sum x = k}.
 
     regularizer: "exponential_family" (correlated top-k: marginals of p(S) ∝ exp(<z, x_S>), O(nk)
-    DP), "euclidean" (projection), "categorical_entropy", "binary_entropy". All have hand-written
-    backward. hard=True: the exact sample forward, the relaxed gradient backward.
+    DP), "euclidean" (projection, exact by one sort), "categorical_entropy", "binary_entropy". All
+    have hand-written backward. hard=True: the exact sample forward, the relaxed gradient backward.
     backward="custom" is the hand-written backward, "finite_difference" two more solver calls
-    along the incoming gradient (the Jacobian is symmetric).
+    along the incoming gradient (the Jacobian is symmetric); "unroll", for the two entropies only
+    (the others' forward is exact in one pass, not iterative), is autograd through Newton steps
+    on the threshold started from the searched root: the same gradient to rounding.
     """
     return _impl.relax(theta, k, tau, regularizer, hard, generator, backward)
 

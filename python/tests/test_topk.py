@@ -99,3 +99,48 @@ def test_bad_input():
         topk.sample(torch.zeros(2, 4), 5)
     with pytest.raises(ValueError, match="tau must be positive"):
         topk.relax(torch.zeros(2, 4), 2, 0.0)
+
+
+def _gradient(relax, theta, g, backward):
+    t = theta.clone().requires_grad_(True)
+    x = relax(t, backward)
+    (x * g).sum().backward()
+    return x.detach(), t.grad
+
+
+@pytest.mark.parametrize("regularizer", ["categorical_entropy", "binary_entropy"])
+def test_relax_unroll_agrees_with_the_default_backward(regularizer):
+    theta = torch.randn(5, 8, dtype=torch.float64, generator=gen(8))
+    g = torch.randn(5, 8, dtype=torch.float64, generator=gen(9))
+
+    def relax(t, backward):
+        if backward is None:
+            return topk.relax(t, 3, 0.5, regularizer, generator=gen(10))
+        return topk.relax(t, 3, 0.5, regularizer, generator=gen(10), backward=backward)
+
+    x_default, default = _gradient(relax, theta, g, None)
+    x_unroll, unroll = _gradient(relax, theta, g, "unroll")
+    _, finite_difference = _gradient(relax, theta, g, "finite_difference")
+    torch.testing.assert_close(x_unroll, x_default, rtol=0, atol=1e-12)
+    torch.testing.assert_close(unroll, default, rtol=0, atol=1e-12 * default.abs().max().item())
+    torch.testing.assert_close(finite_difference, unroll, rtol=0, atol=1e-6 * unroll.abs().max().item())
+    t = theta[:2].clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda t: topk.relax(t, 2, 0.6, regularizer, generator=gen(11),
+                                                         backward="unroll"), (t,))
+
+
+@pytest.mark.parametrize("regularizer", ["exponential_family", "euclidean"])
+def test_relax_unroll_is_refused_where_the_forward_is_not_iterative(regularizer):
+    with pytest.raises(ValueError, match='topk.relax: backward must be "custom" or "finite_difference" for regularizer'):
+        topk.relax(torch.zeros(2, 4), 2, 1.0, regularizer, backward="unroll")
+
+
+def test_euclidean_is_the_sort_based_projection_at_any_temperature():
+    # Dyadic scores whose projection is dyadic come out exactly, also far from the origin and at
+    # a temperature that only rescales them (1 / 2^20).
+    z = torch.tensor([[3, 2.25, 1.5, 0]], dtype=torch.float64)
+    expected = torch.tensor([[1, 0.875, 0.125, 0]], dtype=torch.float64)
+    for shift, tau in [(0.0, 1.0), (1e9, 1.0), (0.0, 2.0 ** -20)]:
+        assert torch.equal(topk.relax_perturbed((z + shift) * tau, 2, tau, "euclidean"), expected)
+    with pytest.raises(ValueError, match="topk.relax_perturbed: tau must be positive"):
+        topk.relax_perturbed(z, 2, 0.0, "euclidean")

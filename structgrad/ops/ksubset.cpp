@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "structgrad/ops/check.h"
+#include "structgrad/solvers/capped_simplex.h"
 
 namespace structgrad::ops {
 namespace {
@@ -23,16 +24,20 @@ double log_add(double a, double b) {
 // exp(a - total), with exp(-inf) = 0 spelled out so that -inf - -inf never appears.
 double weight(double a, double total) { return a == kNegInf ? 0.0 : std::exp(a - total); }
 
-// Runs body(row, z_row, out_row) over the rows of a (rows, n) float64 tensor in parallel.
+// Runs body(row, z_row, out_row) over the rows of a (rows, n) float64 tensor in parallel; each
+// row's output has `width` entries (n unless given).
 template <typename Body>
-at::Tensor for_each_row(const at::Tensor& z, Body body) {
-  at::Tensor in = z.to(at::kDouble).contiguous();
+at::Tensor for_each_row(const at::Tensor& z, Body body, int64_t width = -1) {
+  at::Tensor in = z.detach().to(at::kDouble).contiguous();
   const int64_t n = in.size(-1), rows = in.numel() / n;
-  at::Tensor out = at::empty_like(in);
+  if (width < 0) width = n;
+  std::vector<int64_t> sizes(in.sizes().begin(), in.sizes().end() - 1);
+  sizes.push_back(width);
+  at::Tensor out = at::empty(sizes, in.options());
   const double* src = in.data_ptr<double>();
   double* dst = out.data_ptr<double>();
   at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) body(r, src + r * n, dst + r * n);
+    for (int64_t r = begin; r < end; ++r) body(r, src + r * n, dst + r * width);
   });
   return out.to(z.scalar_type());
 }
@@ -154,11 +159,9 @@ class LogPartitionFunction : public torch::autograd::Function<LogPartitionFuncti
     ctx->save_for_backward({z});
     ctx->saved_data["k"] = k;
     const int64_t n = z.size(-1);
-    at::Tensor per_item = for_each_row(z, [&](int64_t, const double* row, double* out) {
-      SubsetTables t(row, n, k);
-      out[0] = t.log_partition();
-    });
-    return per_item.select(-1, 0).clone();
+    at::Tensor log_z = for_each_row(
+        z, [&](int64_t, const double* row, double* out) { out[0] = SubsetTables(row, n, k).log_partition(); }, 1);
+    return log_z.squeeze(-1);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
@@ -178,24 +181,21 @@ Regularizer parse_regularizer(const std::string& name) {
                     "\"binary_entropy\", got \"", name, "\"");
 }
 
-double h(Regularizer r, double t) {
-  switch (r) {
-    case Regularizer::kEuclidean: return std::clamp(t, 0.0, 1.0);
-    case Regularizer::kCategoricalEntropy: return t >= 0 ? 1.0 : std::exp(t);
-    case Regularizer::kBinaryEntropy: return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t));
-  }
-  return 0;
+// h of the two entropic regularizers: x_i = h(z_i - nu).
+double entropic_h(Regularizer r, double t) {
+  if (r == Regularizer::kCategoricalEntropy) return t >= 0 ? 1.0 : std::exp(t);
+  return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t));
 }
 
-// x_i = h(z_i - nu) with sum x = k, for 0 < k < n.
-void regularized_topk_row(Regularizer r, const double* z, int64_t n, int64_t k, double* x) {
+// The threshold nu with sum h(z - nu) = k of an entropic regularizer, for 0 < k < n.
+double entropic_threshold(Regularizer r, const double* z, int64_t n, int64_t k) {
   auto total = [&](double nu) {
     double s = 0;
-    for (int64_t i = 0; i < n; ++i) s += h(r, z[i] - nu);
+    for (int64_t i = 0; i < n; ++i) s += entropic_h(r, z[i] - nu);
     return s;
   };
   const auto [min_it, max_it] = std::minmax_element(z, z + n);
-  // sum h(z - lo) >= k and sum h(z - hi) <= k bracket the threshold for every regularizer.
+  // sum h(z - lo) >= k and sum h(z - hi) <= k bracket the threshold for both entropies.
   double lo = *min_it - 40, hi = *max_it + 40 + std::log(double(n));
   for (int iteration = 0; iteration < 2000; ++iteration) {
     const double mid = 0.5 * (lo + hi);
@@ -203,35 +203,37 @@ void regularized_topk_row(Regularizer r, const double* z, int64_t n, int64_t k, 
     (total(mid) > double(k) ? lo : hi) = mid;
   }
   double nu = 0.5 * (lo + hi);
-  // Refine past the bisection's last ulp with the closed form on the free set.
-  if (r == Regularizer::kEuclidean) {
-    double free_sum = 0, free_count = 0, saturated = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const double t = z[i] - nu;
-      if (t >= 1) saturated += 1;
-      else if (t > 0) free_sum += z[i], free_count += 1;
-    }
-    if (free_count > 0) nu = (free_sum + saturated - double(k)) / free_count;
-  } else if (r == Regularizer::kCategoricalEntropy) {
+  // Refine past the bisection's last ulp: the closed form on the free set, or Newton.
+  if (r == Regularizer::kCategoricalEntropy) {
     double saturated = 0, free_log_sum = kNegInf;
     for (int64_t i = 0; i < n; ++i) {
       if (z[i] - nu >= 0) saturated += 1;
       else free_log_sum = log_add(free_log_sum, z[i]);
     }
     if (free_log_sum > kNegInf && double(k) > saturated) nu = free_log_sum - std::log(double(k) - saturated);
-  } else {
-    for (int newton = 0; newton < 3; ++newton) {
-      double s = 0, slope = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const double p = h(r, z[i] - nu);
-        s += p;
-        slope += p * (1 - p);
-      }
-      if (slope <= 0) break;
-      nu += (s - double(k)) / slope;
-    }
+    return nu;
   }
-  for (int64_t i = 0; i < n; ++i) x[i] = h(r, z[i] - nu);
+  for (int newton = 0; newton < 3; ++newton) {
+    double s = 0, slope = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double p = entropic_h(r, z[i] - nu);
+      s += p;
+      slope += p * (1 - p);
+    }
+    if (slope <= 0) break;
+    nu += (s - double(k)) / slope;
+  }
+  return nu;
+}
+
+// The regularized argmax of one row, for 0 < k < n.
+void regularized_topk_row(Regularizer r, const double* z, int64_t n, int64_t k, double* x) {
+  if (r == Regularizer::kEuclidean) {
+    solvers::project_onto_capped_simplex(z, n, k, x);
+    return;
+  }
+  const double nu = entropic_threshold(r, z, n, k);
+  for (int64_t i = 0; i < n; ++i) x[i] = entropic_h(r, z[i] - nu);
 }
 
 at::Tensor regularized_topk_forward(const at::Tensor& z, int64_t k, Regularizer r) {
@@ -271,6 +273,36 @@ class RegularizedTopkFunction : public torch::autograd::Function<RegularizedTopk
   }
 };
 
+// Newton steps nu <- nu + (sum h(z - nu) - k) / sum w on the threshold, as torch ops from the
+// searched root: from the exact root the first step already carries the implicit gradient
+// (d nu = w / sum w) and each later one adds terms proportional to the residual, which is at
+// rounding level. Three, so that autograd differentiates an iteration run to its fixed point
+// (the later steps show it: they leave x and its gradient unchanged) rather than one step;
+// each costs an O(n) pass kept for the backward.
+constexpr int kUnrolledNewtonSteps = 3;
+
+at::Tensor unrolled_regularized_topk(const at::Tensor& z, int64_t k, Regularizer r) {
+  const int64_t n = z.size(-1);
+  // x is constant: nothing to unroll, and the threshold would be infinite.
+  if (k == 0 || k == n) return RegularizedTopkFunction::apply(z, k, int64_t(r));
+  at::Tensor scores = z.to(at::kDouble);
+  at::Tensor nu = for_each_row(
+      scores, [&](int64_t, const double* row, double* out) { out[0] = entropic_threshold(r, row, n, k); }, 1);
+  // exp(min(t, 0)), not min(1, exp(t)): exp overflows to inf above the threshold, and the
+  // backward of the clamp would multiply that inf by 0.
+  auto h = [r](const at::Tensor& t) {
+    return r == Regularizer::kCategoricalEntropy ? at::exp(at::clamp_max(t, 0)) : at::sigmoid(t);
+  };
+  for (int step = 0; step < kUnrolledNewtonSteps; ++step) {
+    at::Tensor x = h(scores - nu);
+    at::Tensor w = r == Regularizer::kCategoricalEntropy ? x * (x < 1) : x * (1 - x);
+    at::Tensor slope = w.sum(-1, true);
+    // Every x exactly 0 or 1: sum x = k holds already and the step is 0.
+    nu = nu + (x.sum(-1, true) - double(k)) / at::where(slope > 0, slope, at::ones_like(slope));
+  }
+  return h(scores - nu).to(z.scalar_type());
+}
+
 void check_input(const char* function, const at::Tensor& z, int64_t k) {
   check::logits(function, "z", z, 1);
   check::finite(function, "z", z);
@@ -292,6 +324,14 @@ at::Tensor ksubset_marginals(const at::Tensor& z, int64_t k) {
 at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& regularizer) {
   check_input("regularized_topk", z, k);
   return RegularizedTopkFunction::apply(z, k, int64_t(parse_regularizer(regularizer)));
+}
+
+at::Tensor regularized_topk_unrolled(const at::Tensor& z, int64_t k, const std::string& regularizer) {
+  check_input("regularized_topk_unrolled", z, k);
+  TORCH_CHECK_VALUE(regularizer == "categorical_entropy" || regularizer == "binary_entropy",
+                    "regularized_topk_unrolled: regularizer must be \"categorical_entropy\" or \"binary_entropy\" ",
+                    "(the others have no iterative forward to unroll), got \"", regularizer, "\"");
+  return unrolled_regularized_topk(z, k, parse_regularizer(regularizer));
 }
 
 }  // namespace structgrad::ops

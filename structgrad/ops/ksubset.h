@@ -3,12 +3,17 @@
 //
 // Regularized top-k (seed 000, "subset top-k"): x(z) = argmax_{x in conv} <z, x> - Omega(x) over
 // the capped simplex {x in [0,1]^n, sum x = k}. Each solution has the form x_i = h(z_i - nu)
-// with one threshold nu found per row (bisection, then an exact or Newton refinement):
+// with one threshold nu per row:
 //   "euclidean"           Omega = ||x||^2 / 2              h(t) = clip(t, 0, 1)
 //   "categorical_entropy" Omega = sum x log x              h(t) = min(1, exp(t))
 //   "binary_entropy"      Omega = sum x log x + (1-x) log(1-x)   h(t) = sigmoid(t)
+// The euclidean one is the projection of z, exact in one sort-based pass
+// (solvers/capped_simplex.h). The entropies' nu is searched: bisection to the last ulp, then
+// the closed form on the free set (categorical) or Newton steps (binary).
 // Their Jacobians share one closed form, grad_z = w * (g - <w, g> / sum w), with
-// w = [0 < x < 1], [x < 1] x, x (1 - x) respectively.
+// w = [0 < x < 1], [x < 1] x, x (1 - x) respectively: it depends on nu only through x, so the
+// search is never differentiated. regularized_topk_unrolled is the alternative for the
+// entropies, whose forward is iterative: autograd through Newton steps on the threshold.
 //
 // Correlated top-k ("exponential_family"): the Gibbs distribution p(S) ∝ exp(sum_{i in S} z_i)
 // over k-subsets. log Z and the marginals come from a log-space O(nk) dynamic program over
@@ -35,5 +40,12 @@ at::Tensor ksubset_marginals(const at::Tensor& z, int64_t k);
 // The regularized argmax over the capped simplex, one of "euclidean", "categorical_entropy",
 // "binary_entropy": (*batch, n). Differentiable (hand-written backward).
 at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& regularizer);
+
+// The same argmax for "categorical_entropy" or "binary_entropy" (anything else raises
+// ValueError), differentiable by autograd instead: nu from the search without gradient, then
+// three Newton steps nu <- nu + (sum h(z - nu) - k) / sum w as torch ops, and x = h(z - nu)
+// from the last. Its gradient equals the hand-written one to rounding, since one Newton step
+// from the root has the implicit derivative; memory: a few (*batch, n) tensors per step.
+at::Tensor regularized_topk_unrolled(const at::Tensor& z, int64_t k, const std::string& regularizer);
 
 }  // namespace structgrad::ops

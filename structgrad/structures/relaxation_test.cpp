@@ -79,6 +79,37 @@ TEST(Relaxation, PermutationFiniteDifferenceAgreesWithImplicitOnceConverged) {
   EXPECT_LT(testing::gradcheck_error(gradcheck_fn, theta[0]), 1e-6);
 }
 
+// topk's entropies have an iterative forward: "unroll" (autograd through Newton steps from the
+// root) equals the custom backward to rounding, and both equal finite differences to theirs.
+TEST(Relaxation, TopkUnrollAgreesWithCustomAndFiniteDifference) {
+  FamilyOptions parameters;
+  parameters.k = 3;
+  const Family f = family("topk", parameters);
+  double worst_unroll = 0, worst_fd = 0;
+  uint64_t seed = 40;
+  for (const char* regularizer : {"categorical_entropy", "binary_entropy"})
+    for (double tau : {0.3, 2.0})
+      for (bool hard : {false, true}) {
+        at::Tensor theta = random_theta("topk", 6, 7, ++seed);
+        at::Tensor g = at::randn(theta.sizes(), seeded(++seed), at::kDouble);
+        const uint64_t noise_seed = ++seed;
+        auto relax = [&](const at::Tensor& t, const std::string& backward) {
+          return f.relax(t, RelaxOptions{tau, regularizer, hard, backward}, seeded(noise_seed));
+        };
+        at::Tensor custom = relax_gradient(relax, theta, g, "custom");
+        at::Tensor unroll = relax_gradient(relax, theta, g, "unroll");
+        at::Tensor fd = relax_gradient(relax, theta, g, "finite_difference");
+        ASSERT_GT(custom.abs().max().item<double>(), 1e-3) << regularizer;
+        worst_unroll = std::max(worst_unroll, relative_error(unroll, custom));
+        worst_fd = std::max(worst_fd, std::max(relative_error(fd, custom), relative_error(fd, unroll)));
+        EXPECT_LT(relative_error(unroll, custom), 1e-12) << regularizer << " tau " << tau << " hard " << hard;
+        EXPECT_LT(relative_error(fd, unroll), 1e-6) << regularizer << " tau " << tau << " hard " << hard;
+        EXPECT_TRUE(at::allclose(relax(theta, "unroll"), relax(theta, "custom"), 0, 1e-12)) << regularizer;
+      }
+  RecordProperty("max_unroll_vs_custom", (::testing::Message() << worst_unroll).GetString());
+  RecordProperty("max_finite_difference", (::testing::Message() << worst_fd).GetString());
+}
+
 TEST(Relaxation, BadBackwardNamesTheArgument) {
   at::Tensor v = at::zeros({2, 4}, at::kDouble), m = at::zeros({2, 4, 4}, at::kDouble);
   for (const char* bad : {"unroll", "implicit", "fd", ""}) {
@@ -92,6 +123,24 @@ TEST(Relaxation, BadBackwardNamesTheArgument) {
   EXPECT_THROW(arborescence::relax(m, 1.0, 0, false, c10::nullopt, "unroll"), c10::ValueError);
   EXPECT_THROW(permutation::relax(m, 1.0, 20, 0, "custom"), c10::ValueError);
   EXPECT_THROW(family("topk", {2, 0}).relax(v, RelaxOptions{1.0, "", false, "exact"}, c10::nullopt), c10::ValueError);
+  // Only topk's iterative regularizers unroll; the message says which backward the others take.
+  for (const char* regularizer : {"exponential_family", "euclidean"}) {
+    try {
+      family("topk", {2, 0}).relax(v, RelaxOptions{1.0, regularizer, false, "unroll"}, c10::nullopt);
+      ADD_FAILURE() << regularizer << " accepted backward \"unroll\"";
+    } catch (const c10::ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("topk.relax: backward must be \"custom\" or \"finite_difference\""),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  try {
+    family("topk", {2, 0}).relax(v, RelaxOptions{1.0, "binary_entropy", false, "implicit"}, c10::nullopt);
+    ADD_FAILURE() << "accepted backward \"implicit\"";
+  } catch (const c10::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("\"finite_difference\" or \"unroll\", got \"implicit\""), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

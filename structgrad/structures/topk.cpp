@@ -10,10 +10,39 @@
 namespace structgrad::topk {
 namespace {
 
-void check_theta(const char* function, const at::Tensor& theta, int64_t k) {
-  check::logits(function, "theta", theta, 1);
-  check::finite(function, "theta", theta);
+void check_theta(const char* function, const at::Tensor& theta, int64_t k, const char* name = "theta") {
+  check::logits(function, name, theta, 1);
+  check::finite(function, name, theta);
   check::in_range(function, "k", k, 0, theta.size(-1));
+}
+
+bool has_iterative_forward(const std::string& regularizer) {
+  return regularizer == "categorical_entropy" || regularizer == "binary_entropy";
+}
+
+// What relax and relax_perturbed check of their arguments past the scores.
+void check_relaxation(const char* function, double tau, const std::string& regularizer, const std::string& backward) {
+  check::positive(function, "tau", tau);
+  TORCH_CHECK_VALUE(regularizer == "exponential_family" || regularizer == "euclidean" ||
+                        has_iterative_forward(regularizer),
+                    function, ": regularizer must be \"exponential_family\", \"euclidean\", ",
+                    "\"categorical_entropy\" or \"binary_entropy\", got \"", regularizer, "\"");
+  TORCH_CHECK_VALUE(backward != "unroll" || has_iterative_forward(regularizer), function,
+                    ": backward must be \"custom\" or \"finite_difference\" for regularizer \"", regularizer,
+                    "\", got \"unroll\" (its forward is exact in one pass, with no iterations to unroll; \"unroll\" ",
+                    "is for \"categorical_entropy\" and \"binary_entropy\")");
+}
+
+// relax_perturbed once the arguments are checked.
+at::Tensor relax_scores(const char* function, const at::Tensor& perturbed, int64_t k, double tau,
+                        const std::string& regularizer, const std::string& backward) {
+  auto solve = [k, regularizer](const at::Tensor& z) {
+    return regularizer == "exponential_family" ? ops::ksubset_marginals(z, k) : ops::regularized_topk(z, k, regularizer);
+  };
+  ops::RegularizedArgmax unrolled;
+  if (has_iterative_forward(regularizer))
+    unrolled = [k, regularizer](const at::Tensor& z) { return ops::regularized_topk_unrolled(z, k, regularizer); };
+  return regularized_argmax(function, perturbed / tau, 1, backward, solve, unrolled);
 }
 
 at::Tensor indicator_of_top(const at::Tensor& scores, int64_t k) {
@@ -49,13 +78,9 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
 at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::string& regularizer, bool hard,
                  GeneratorOpt generator, const std::string& backward) {
   check_theta("topk.relax", theta, k);
-  check::positive("topk.relax", "tau", tau);
-  TORCH_CHECK_VALUE(regularizer == "exponential_family" || regularizer == "euclidean" ||
-                        regularizer == "categorical_entropy" || regularizer == "binary_entropy",
-                    "topk.relax: regularizer must be \"exponential_family\", \"euclidean\", ",
-                    "\"categorical_entropy\" or \"binary_entropy\", got \"", regularizer, "\"");
+  check_relaxation("topk.relax", tau, regularizer, backward);
   at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
-  at::Tensor soft = relax_perturbed(perturbed, k, tau, regularizer, backward);
+  at::Tensor soft = relax_scores("topk.relax", perturbed, k, tau, regularizer, backward);
   if (!hard) return soft;
   // (soft - soft) is exactly zero, so the forward is exactly the sample.
   return indicator_of_top(perturbed.detach(), k) + (soft - soft.detach());
@@ -63,10 +88,9 @@ at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::stri
 
 at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau, const std::string& regularizer,
                            const std::string& backward) {
-  auto solve = [k, regularizer](const at::Tensor& z) {
-    return regularizer == "exponential_family" ? ops::ksubset_marginals(z, k) : ops::regularized_topk(z, k, regularizer);
-  };
-  return regularized_argmax("topk.relax", perturbed / tau, 1, backward, solve);
+  check_theta("topk.relax_perturbed", perturbed, k, "perturbed");
+  check_relaxation("topk.relax_perturbed", tau, regularizer, backward);
+  return relax_scores("topk.relax_perturbed", perturbed, k, tau, regularizer, backward);
 }
 
 at::Tensor log_partition(const at::Tensor& theta, int64_t k) {

@@ -25,16 +25,20 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c
 // The stochastic softmax trick over k-subsets: the regularized argmax of (theta + G) / tau over
 // {x in [0, 1]^n, sum x = k}, with regularizer
 //   "exponential_family"   correlated top-k: the marginals of p(S) ∝ exp(<z, x_S>) (default)
-//   "euclidean"            the Euclidean projection (sparse)
+//   "euclidean"            the Euclidean projection (sparse), exact by one sort
 //   "categorical_entropy"  x_i = min(1, exp(z_i - nu))
 //   "binary_entropy"       x_i = sigmoid(z_i - nu)
 // hard = true returns sample's indicator forward with the relaxed gradient backward. backward
-// "custom" (the hand-written one) or "finite_difference" (structures/relaxation.h).
+// (structures/relaxation.h): "custom" (the hand-written one) or "finite_difference" for every
+// regularizer; "unroll" (autograd through Newton steps on the threshold nu) for the two
+// entropies, the only ones whose forward is iterative: the DP and the projection are exact in
+// one pass, with no iterations to unroll.
 at::Tensor relax(const at::Tensor& theta, int64_t k, double tau,
                  const std::string& regularizer = "exponential_family", bool hard = false,
                  GeneratorOpt generator = c10::nullopt, const std::string& backward = "custom");
 
-// The relaxation of given perturbed scores (relax without the noise): (*batch, n).
+// The relaxation of given perturbed scores (relax without the noise): (*batch, n), the same
+// arguments and checks.
 at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau,
                            const std::string& regularizer = "exponential_family", const std::string& backward = "custom");
 

@@ -112,5 +112,19 @@ TEST(Topk, StraightThroughIsTheSampleForwardAndTheMarginalsGradient) {
   EXPECT_TRUE(at::allclose(theta.grad(), expected, 0, 1e-12));
 }
 
+TEST(Topk, RelaxUnrollGradcheckAndStaysFinite) {
+  at::Tensor theta = at::randn({2, 6}, seeded(12), at::kDouble);
+  for (const char* regularizer : {"categorical_entropy", "binary_entropy"}) {
+    auto fn = [&](const at::Tensor& t) { return relax(t, 3, 0.7, regularizer, false, seeded(13), "unroll"); };
+    EXPECT_LT(testing::gradcheck_error(fn, theta), 1e-6) << regularizer;
+    at::Tensor huge = (at::randn({8, 12}, seeded(14), at::kDouble) * 1e4).requires_grad_(true);
+    at::Tensor y = relax(huge, 4, 1e-3, regularizer, false, seeded(15), "unroll");
+    (y * at::arange(12, at::kDouble)).sum().backward();
+    EXPECT_TRUE(at::isfinite(y).all().item<bool>()) << regularizer;
+    EXPECT_TRUE(at::isfinite(huge.grad()).all().item<bool>()) << regularizer;
+    EXPECT_TRUE(at::allclose(y, relax(huge, 4, 1e-3, regularizer, false, seeded(15)), 0, 1e-12)) << regularizer;
+  }
+}
+
 }  // namespace
 }  // namespace structgrad::topk

@@ -1,0 +1,37 @@
+// Euclidean projection onto the capped simplex, plain C++.
+//
+// Problem: given z in R^n and an integer k in [0, n], find
+//   x = argmin_x ||x - z||^2  over  {x in [0, 1]^n, sum x = k},
+// which is also argmax_x <z, x> - ||x||^2 / 2 (the "euclidean" regularized top-k). Its KKT
+// conditions give x_i = clip(z_i - nu, 0, 1) with one threshold nu such that sum x = k.
+//
+// Algorithm: s(nu) = sum_i clip(z_i - nu, 0, 1) is continuous, piecewise linear and
+// non-increasing, with breakpoints at z_i (item i leaves 0) and z_i - 1 (item i reaches 1).
+// Sort z once; the two shifted copies are then already sorted and are merged on the fly. Scan
+// the breakpoints downwards from max z (where s = 0), tracking s and the slope (the number of
+// free items), until s reaches k; s is linear on that segment, so one division gives nu.
+// Exact in one pass: no tolerance, no iteration count. O(n log n) time, O(n) memory.
+//
+// Rounding: s is accumulated from the gaps between consecutive breakpoints (never as a sum of
+// z's, which would cancel), and x_i is evaluated as (z_i - b) + t for the segment's upper
+// breakpoint b and nu = b - t. A free item lies within 1 of b, so z_i - b is exact for large
+// |z| (Sterbenz) and x carries rounding errors of order eps, not eps * |z|.
+//
+// Ties need nothing special: equal breakpoints are a segment of length zero. k = 0 gives all
+// zeros and k = n all ones. z must be finite.
+//
+// Usage:
+//   std::vector<double> x(n);
+//   double nu = structgrad::solvers::project_onto_capped_simplex(z.data(), n, k, x.data());
+//   // x[i] == std::clamp(z[i] - nu, 0.0, 1.0) up to rounding; sum of x == k
+#pragma once
+
+#include <cstdint>
+
+namespace structgrad::solvers {
+
+// Writes the projection of z[0, n) into x[0, n) and returns its threshold nu (for k = 0, max z;
+// for k = n, min z - 1: the ends of the thresholds that give the same x).
+double project_onto_capped_simplex(const double* z, int64_t n, int64_t k, double* x);
+
+}  // namespace structgrad::solvers
