@@ -1,11 +1,14 @@
 // The correlated top-k DP (marginals forward + hand-written backward) against the same DP
-// unrolled as composed torch ops with autograd's double backward, in one run.
-//   build/structgrad_bench --benchmark_filter=KSubset
+// unrolled as composed torch ops with autograd's double backward, in one run; and the
+// threshold regularizers' forward (ops::regularized_topk) measured in sorts of the same batch
+// (at::sort, timed in the same iterations: the counter `sorts`).
+//   build/structgrad_bench --benchmark_filter='KSubset|RegularizedTopk'
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "bench/interleaved.h"
 #include "structgrad/structgrad.h"
 
 namespace {
@@ -45,5 +48,20 @@ void BM_KSubsetMarginalsUnrolledAutogradBaseline(benchmark::State& state) {
 }
 BENCHMARK(BM_KSubsetMarginalsForwardBackward)->Args({128, 100, 10})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_KSubsetMarginalsUnrolledAutogradBaseline)->Args({128, 100, 10})->Unit(benchmark::kMillisecond);
+
+// Arguments: batch, n, k, regularizer (0 euclidean, 1 categorical_entropy, 2 binary_entropy).
+void BM_RegularizedTopkForwardInSorts(benchmark::State& state) {
+  static const char* const kRegularizers[] = {"euclidean", "categorical_entropy", "binary_entropy"};
+  const char* regularizer = kRegularizers[state.range(3)];
+  at::Tensor z = scores(state.range(0), state.range(1)) * 3;
+  state.SetLabel(regularizer);
+  state.counters["sorts"] = structgrad::bench::interleaved_ratio(
+      state, [&] { benchmark::DoNotOptimize(structgrad::ops::regularized_topk(z, state.range(2), regularizer)); },
+      [&] { benchmark::DoNotOptimize(at::sort(z, -1, true)); });
+}
+BENCHMARK(BM_RegularizedTopkForwardInSorts)
+    ->ArgsProduct({{256}, {1000}, {10}, {0, 1, 2}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

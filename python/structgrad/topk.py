@@ -34,8 +34,9 @@ def relax(theta: torch.Tensor, k: int, tau: float, regularizer: str = "exponenti
     have hand-written backward. hard=True: the exact sample forward, the relaxed gradient backward.
     backward="custom" is the hand-written backward, "finite_difference" two more solver calls
     along the incoming gradient (the Jacobian is symmetric); "unroll", for the two entropies only
-    (the others' forward is exact in one pass, not iterative), is autograd through Newton steps
-    on the threshold started from the searched root: the same gradient to rounding.
+    (their threshold solves a smooth equation; the DP has none, and the projection's is piecewise
+    linear), is autograd through Newton steps on the threshold started from the root: the same
+    gradient to rounding.
     """
     return _impl.relax(theta, k, tau, regularizer, hard, generator, backward)
 

@@ -130,7 +130,7 @@ def test_relax_unroll_agrees_with_the_default_backward(regularizer):
 
 
 @pytest.mark.parametrize("regularizer", ["exponential_family", "euclidean"])
-def test_relax_unroll_is_refused_where_the_forward_is_not_iterative(regularizer):
+def test_relax_unroll_is_refused_without_a_smooth_threshold(regularizer):
     with pytest.raises(ValueError, match='topk.relax: backward must be "custom" or "finite_difference" for regularizer'):
         topk.relax(torch.zeros(2, 4), 2, 1.0, regularizer, backward="unroll")
 

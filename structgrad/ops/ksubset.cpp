@@ -189,41 +189,8 @@ double entropic_h(Regularizer r, double t) {
 
 // The threshold nu with sum h(z - nu) = k of an entropic regularizer, for 0 < k < n.
 double entropic_threshold(Regularizer r, const double* z, int64_t n, int64_t k) {
-  auto total = [&](double nu) {
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i) s += entropic_h(r, z[i] - nu);
-    return s;
-  };
-  const auto [min_it, max_it] = std::minmax_element(z, z + n);
-  // sum h(z - lo) >= k and sum h(z - hi) <= k bracket the threshold for both entropies.
-  double lo = *min_it - 40, hi = *max_it + 40 + std::log(double(n));
-  for (int iteration = 0; iteration < 2000; ++iteration) {
-    const double mid = 0.5 * (lo + hi);
-    if (mid <= lo || mid >= hi) break;
-    (total(mid) > double(k) ? lo : hi) = mid;
-  }
-  double nu = 0.5 * (lo + hi);
-  // Refine past the bisection's last ulp: the closed form on the free set, or Newton.
-  if (r == Regularizer::kCategoricalEntropy) {
-    double saturated = 0, free_log_sum = kNegInf;
-    for (int64_t i = 0; i < n; ++i) {
-      if (z[i] - nu >= 0) saturated += 1;
-      else free_log_sum = log_add(free_log_sum, z[i]);
-    }
-    if (free_log_sum > kNegInf && double(k) > saturated) nu = free_log_sum - std::log(double(k) - saturated);
-    return nu;
-  }
-  for (int newton = 0; newton < 3; ++newton) {
-    double s = 0, slope = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const double p = entropic_h(r, z[i] - nu);
-      s += p;
-      slope += p * (1 - p);
-    }
-    if (slope <= 0) break;
-    nu += (s - double(k)) / slope;
-  }
-  return nu;
+  return r == Regularizer::kCategoricalEntropy ? solvers::categorical_entropy_threshold(z, n, k)
+                                               : solvers::binary_entropy_threshold(z, n, k);
 }
 
 // The regularized argmax of one row, for 0 < k < n.
@@ -330,7 +297,7 @@ at::Tensor regularized_topk_unrolled(const at::Tensor& z, int64_t k, const std::
   check_input("regularized_topk_unrolled", z, k);
   TORCH_CHECK_VALUE(regularizer == "categorical_entropy" || regularizer == "binary_entropy",
                     "regularized_topk_unrolled: regularizer must be \"categorical_entropy\" or \"binary_entropy\" ",
-                    "(the others have no iterative forward to unroll), got \"", regularizer, "\"");
+                    "(the others have no smooth threshold equation to unroll), got \"", regularizer, "\"");
   return unrolled_regularized_topk(z, k, parse_regularizer(regularizer));
 }
 

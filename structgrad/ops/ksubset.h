@@ -8,12 +8,12 @@
 //   "categorical_entropy" Omega = sum x log x              h(t) = min(1, exp(t))
 //   "binary_entropy"      Omega = sum x log x + (1-x) log(1-x)   h(t) = sigmoid(t)
 // The euclidean one is the projection of z, exact in one sort-based pass
-// (solvers/capped_simplex.h). The entropies' nu is searched: bisection to the last ulp, then
-// the closed form on the free set (categorical) or Newton steps (binary).
+// (solvers/capped_simplex.h). So is the categorical entropy's nu (exact after one sort); the
+// binary entropy's is found by safeguarded Newton.
 // Their Jacobians share one closed form, grad_z = w * (g - <w, g> / sum w), with
 // w = [0 < x < 1], [x < 1] x, x (1 - x) respectively: it depends on nu only through x, so the
 // search is never differentiated. regularized_topk_unrolled is the alternative for the
-// entropies, whose forward is iterative: autograd through Newton steps on the threshold.
+// entropies, whose threshold solves a smooth equation: autograd through Newton steps on it.
 //
 // Correlated top-k ("exponential_family"): the Gibbs distribution p(S) ∝ exp(sum_{i in S} z_i)
 // over k-subsets. log Z and the marginals come from a log-space O(nk) dynamic program over

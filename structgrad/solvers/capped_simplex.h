@@ -1,4 +1,5 @@
-// Euclidean projection onto the capped simplex, plain C++.
+// Regularized argmaxes over the capped simplex {x in [0, 1]^n, sum x = k}, plain C++: the
+// Euclidean projection, and the thresholds of the two entropic regularizers.
 //
 // Problem: given z in R^n and an integer k in [0, n], find
 //   x = argmin_x ||x - z||^2  over  {x in [0, 1]^n, sum x = k},
@@ -33,5 +34,19 @@ namespace structgrad::solvers {
 // Writes the projection of z[0, n) into x[0, n) and returns its threshold nu (for k = 0, max z;
 // for k = n, min z - 1: the ends of the thresholds that give the same x).
 double project_onto_capped_simplex(const double* z, int64_t n, int64_t k, double* x);
+
+// The threshold nu with sum_i min(1, exp(z_i - nu)) = k (the categorical-entropy regularizer),
+// for 0 < k < n, exactly: sort z; with the m largest items saturated at 1, the others sum to
+// k - m when nu = log sum_{i >= m} exp(z_(i)) - log(k - m), and the answer is the first m whose
+// largest free item stays at or below 1. The tail log-sum-exps are accumulated from the
+// smallest item up, each term at most 1. O(n log n).
+double categorical_entropy_threshold(const double* z, int64_t n, int64_t k);
+
+// The threshold nu with sum_i sigmoid(z_i - nu) = k (the binary-entropy regularizer), for
+// 0 < k < n: safeguarded Newton on the decreasing, smooth sum. It starts between the k-th and
+// (k+1)-th largest z, keeps a bracket, and bisects when a step would leave it (far from the
+// root, where the slope vanishes); near the root the steps converge quadratically, so a
+// handful of O(n) passes reach full precision, where bisection to the last ulp took ~60.
+double binary_entropy_threshold(const double* z, int64_t n, int64_t k);
 
 }  // namespace structgrad::solvers

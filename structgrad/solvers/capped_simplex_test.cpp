@@ -95,5 +95,57 @@ TEST(CappedSimplex, EmptyAndFullSubsets) {
   EXPECT_EQ(one, 1);
 }
 
+// x_i = h(z_i - nu) for the two entropies, in long double.
+long double categorical_h(long double t) { return t >= 0 ? 1.0L : std::exp(t); }
+long double binary_h(long double t) { return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t)); }
+
+// The entropic threshold by long-double bisection to the last ulp: slow and obviously correct.
+template <typename H>
+long double bisection_threshold(const std::vector<double>& z, int64_t k, H h) {
+  auto total = [&](long double nu) {
+    long double s = 0;
+    for (double v : z) s += h((long double)v - nu);
+    return s;
+  };
+  const int64_t n = int64_t(z.size());
+  long double lo = *std::min_element(z.begin(), z.end()) - 60.0L,
+              hi = *std::max_element(z.begin(), z.end()) + 60.0L + std::log((long double)n);
+  for (int iteration = 0; iteration < 20000; ++iteration) {
+    const long double mid = (lo + hi) / 2;
+    if (mid <= lo || mid >= hi) break;
+    (total(mid) > k ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+// Both entropic thresholds give the same x as long-double bisection, on tied grids and at
+// every temperature: tau = 1e-4 saturates or zeroes almost every item, tau = 1e4 none.
+TEST(CappedSimplex, EntropicThresholdsMatchLongDoubleBisection) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> normal;
+  double worst = 0;
+  for (double tau : {1e-4, 1e-2, 1.0, 1e2, 1e4})
+    for (int64_t n : {2, 5, 17, 64})
+      for (int trial = 0; trial < 20; ++trial) {
+        std::vector<double> z(n);
+        for (double& v : z) v = std::round(4 * normal(rng)) / 4 / tau;
+        const int64_t k = std::uniform_int_distribution<int64_t>(1, n - 1)(rng);
+        const double categorical = categorical_entropy_threshold(z.data(), n, k);
+        const double binary = binary_entropy_threshold(z.data(), n, k);
+        const long double categorical_reference = bisection_threshold(z, k, categorical_h);
+        const long double binary_reference = bisection_threshold(z, k, binary_h);
+        for (int64_t i = 0; i < n; ++i) {
+          const double c = std::abs(double(categorical_h(z[i] - (long double)categorical) -
+                                           categorical_h(z[i] - categorical_reference)));
+          const double b =
+              std::abs(double(binary_h(z[i] - (long double)binary) - binary_h(z[i] - binary_reference)));
+          worst = std::max({worst, c, b});
+          EXPECT_LT(c, 1e-12) << "categorical tau " << tau << " n " << n << " k " << k << " item " << i;
+          EXPECT_LT(b, 1e-12) << "binary tau " << tau << " n " << n << " k " << k << " item " << i;
+        }
+      }
+  RecordProperty("worst", std::to_string(worst));
+}
+
 }  // namespace
 }  // namespace structgrad::solvers

@@ -16,7 +16,7 @@ void check_theta(const char* function, const at::Tensor& theta, int64_t k, const
   check::in_range(function, "k", k, 0, theta.size(-1));
 }
 
-bool has_iterative_forward(const std::string& regularizer) {
+bool has_smooth_threshold(const std::string& regularizer) {
   return regularizer == "categorical_entropy" || regularizer == "binary_entropy";
 }
 
@@ -24,12 +24,12 @@ bool has_iterative_forward(const std::string& regularizer) {
 void check_relaxation(const char* function, double tau, const std::string& regularizer, const std::string& backward) {
   check::positive(function, "tau", tau);
   TORCH_CHECK_VALUE(regularizer == "exponential_family" || regularizer == "euclidean" ||
-                        has_iterative_forward(regularizer),
+                        has_smooth_threshold(regularizer),
                     function, ": regularizer must be \"exponential_family\", \"euclidean\", ",
                     "\"categorical_entropy\" or \"binary_entropy\", got \"", regularizer, "\"");
-  TORCH_CHECK_VALUE(backward != "unroll" || has_iterative_forward(regularizer), function,
+  TORCH_CHECK_VALUE(backward != "unroll" || has_smooth_threshold(regularizer), function,
                     ": backward must be \"custom\" or \"finite_difference\" for regularizer \"", regularizer,
-                    "\", got \"unroll\" (its forward is exact in one pass, with no iterations to unroll; \"unroll\" ",
+                    "\", got \"unroll\" (it has no smooth threshold equation to unroll Newton steps on; \"unroll\" ",
                     "is for \"categorical_entropy\" and \"binary_entropy\")");
 }
 
@@ -40,7 +40,7 @@ at::Tensor relax_scores(const char* function, const at::Tensor& perturbed, int64
     return regularizer == "exponential_family" ? ops::ksubset_marginals(z, k) : ops::regularized_topk(z, k, regularizer);
   };
   ops::RegularizedArgmax unrolled;
-  if (has_iterative_forward(regularizer))
+  if (has_smooth_threshold(regularizer))
     unrolled = [k, regularizer](const at::Tensor& z) { return ops::regularized_topk_unrolled(z, k, regularizer); };
   return regularized_argmax(function, perturbed / tau, 1, backward, solve, unrolled);
 }

@@ -31,8 +31,8 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c
 // hard = true returns sample's indicator forward with the relaxed gradient backward. backward
 // (structures/relaxation.h): "custom" (the hand-written one) or "finite_difference" for every
 // regularizer; "unroll" (autograd through Newton steps on the threshold nu) for the two
-// entropies, the only ones whose forward is iterative: the DP and the projection are exact in
-// one pass, with no iterations to unroll.
+// entropies, whose threshold solves a smooth equation: the DP has no threshold, and the
+// projection's equation is piecewise linear, its Newton step the closed form itself.
 at::Tensor relax(const at::Tensor& theta, int64_t k, double tau,
                  const std::string& regularizer = "exponential_family", bool hard = false,
                  GeneratorOpt generator = c10::nullopt, const std::string& backward = "custom");
