@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -42,7 +43,7 @@ at::Tensor for_each_row(const at::Tensor& z, Body body, int64_t width = -1) {
   return out.to(z.scalar_type());
 }
 
-// The k-subset DP of one row. alpha[j][m]: log-weight of the size-m subsets of items [0, j);
+// The k-subset DP of one row in log space. alpha[j][m]: log-weight of the size-m subsets of items [0, j);
 // beta[j][m]: of items [j, n). Both (n + 1) x (k + 1).
 struct SubsetTables {
   int64_t n, k;
@@ -122,12 +123,122 @@ void marginals_backward_row(const double* z, const double* g, int64_t n, int64_t
   }
 }
 
+// The same DP in linear space, for rows where it is exact: w_i = exp(z_i - c) with c the k-th
+// largest z, so that k weights are at least 1 and Z = e_k(w) >= 1. A term that underflows is
+// then below 1e-308 of Z, and nothing overflows while C(n, m) w_max^m, the largest any table
+// entry gets, stays in range (linear_shift). Every cell is one multiply-add instead of a log_add
+// (an exp and a log1p), and the rows of the tables are contiguous in m.
+//   alpha[j][m] = e_m(w_0 .. w_{j-1}),   beta[j][m] = e_m(w_j .. w_{n-1}).
+struct LinearSubsetTables {
+  int64_t n, k;
+  double shift;
+  std::vector<double> w, alpha, beta;
+
+  LinearSubsetTables(const double* z, int64_t n_, int64_t k_, double shift_)
+      : n(n_), k(k_), shift(shift_), w(n_), alpha((n_ + 1) * (k_ + 1), 0.0), beta((n_ + 1) * (k_ + 1), 0.0) {
+    for (int64_t i = 0; i < n; ++i) w[i] = std::exp(z[i] - shift);
+    const int64_t width = k + 1;
+    alpha[0] = 1;
+    for (int64_t j = 1; j <= n; ++j) {
+      const double* previous = &alpha[(j - 1) * width];
+      double* row = &alpha[j * width];
+      row[0] = 1;
+      for (int64_t m = 1; m <= k; ++m) row[m] = previous[m] + w[j - 1] * previous[m - 1];
+    }
+    beta[n * width] = 1;
+    for (int64_t j = n - 1; j >= 0; --j) {
+      const double* next = &beta[(j + 1) * width];
+      double* row = &beta[j * width];
+      row[0] = 1;
+      for (int64_t m = 1; m <= k; ++m) row[m] = next[m] + w[j] * next[m - 1];
+    }
+  }
+
+  const double* a(int64_t j) const { return &alpha[j * (k + 1)]; }
+  const double* b(int64_t j) const { return &beta[j * (k + 1)]; }
+  double partition() const { return a(n)[k]; }
+  double log_partition() const { return std::log(partition()) + double(k) * shift; }
+
+  // The weight of the (k-1)-subsets of the other items, for item i.
+  double others(int64_t i) const {
+    double total = 0;
+    for (int64_t m = 0; m < k; ++m) total += a(i)[m] * b(i + 1)[k - 1 - m];
+    return total;
+  }
+  double marginal(int64_t i) const { return k == 0 ? 0.0 : std::min(1.0, w[i] * others(i) / partition()); }
+
+  // grad = Cov(x) g, as in marginals_backward_row, with the prefix and suffix sums of sum g
+  // over subsets kept as weighted sums P and Q (not means): P[j][m] = sum over the size-m
+  // subsets S of items [0, j) of w^S sum_{s in S} g_s, Q likewise over [j, n).
+  void marginals_backward(const double* g, double* grad) const {
+    const int64_t width = k + 1;
+    std::vector<double> p((n + 1) * width, 0.0), q((n + 1) * width, 0.0);
+    for (int64_t j = 1; j <= n; ++j)
+      for (int64_t m = 1; m <= k; ++m)
+        p[j * width + m] = p[(j - 1) * width + m] +
+                           w[j - 1] * (p[(j - 1) * width + m - 1] + g[j - 1] * a(j - 1)[m - 1]);
+    for (int64_t j = n - 1; j >= 0; --j)
+      for (int64_t m = 1; m <= k; ++m)
+        q[j * width + m] = q[(j + 1) * width + m] + w[j] * (q[(j + 1) * width + m - 1] + g[j] * b(j + 1)[m - 1]);
+    std::vector<double> mu(n);
+    double mean_g = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      mu[i] = marginal(i);
+      mean_g += mu[i] * g[i];
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const double total = others(i);
+      if (k == 0 || mu[i] == 0 || total == 0) {
+        grad[i] = 0;
+        continue;
+      }
+      double through = 0;
+      for (int64_t m = 0; m < k; ++m)
+        through += p[i * width + m] * b(i + 1)[k - 1 - m] + a(i)[m] * q[(i + 1) * width + k - 1 - m];
+      grad[i] = mu[i] * (g[i] + through / total - mean_g);
+    }
+  }
+};
+
+// The shift for linear space, none where a table entry could overflow. The largest entry is
+// at most max_m C(n, m) w_max^m over m <= k, with w_max = exp(z_max - c) >= 1.
+c10::optional<double> linear_shift(const double* z, int64_t n, int64_t k) {
+  if (k == 0) return c10::nullopt;
+  std::vector<double> sorted(z, z + n);
+  std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<>());
+  const double shift = sorted[k - 1];
+  const double largest = *std::max_element(sorted.begin(), sorted.begin() + k);
+  const double widest = double(std::min(k, n / 2));
+  const double log_binomial =
+      std::lgamma(double(n) + 1) - std::lgamma(widest + 1) - std::lgamma(double(n) - widest + 1);
+  if (double(k) * (largest - shift) + log_binomial >= 600.0) return c10::nullopt;
+  return shift;
+}
+
+// Row by row, in linear space where it is exact and in log space otherwise.
+double row_log_partition(const double* z, int64_t n, int64_t k) {
+  if (const auto shift = linear_shift(z, n, k)) return LinearSubsetTables(z, n, k, *shift).log_partition();
+  return SubsetTables(z, n, k).log_partition();
+}
+void row_marginals(const double* z, int64_t n, int64_t k, double* out) {
+  if (const auto shift = linear_shift(z, n, k)) {
+    LinearSubsetTables t(z, n, k, *shift);
+    for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(i);
+    return;
+  }
+  SubsetTables t(z, n, k);
+  for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(z, i);
+}
+void row_marginals_backward(const double* z, const double* g, int64_t n, int64_t k, double* grad) {
+  if (const auto shift = linear_shift(z, n, k))
+    LinearSubsetTables(z, n, k, *shift).marginals_backward(g, grad);
+  else
+    marginals_backward_row(z, g, n, k, grad);
+}
+
 at::Tensor marginals_forward(const at::Tensor& z, int64_t k) {
   const int64_t n = z.size(-1);
-  return for_each_row(z, [&](int64_t, const double* row, double* out) {
-    SubsetTables t(row, n, k);
-    for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(row, i);
-  });
+  return for_each_row(z, [&](int64_t, const double* row, double* out) { row_marginals(row, n, k, out); });
 }
 
 at::Tensor marginals_backward(const at::Tensor& z, const at::Tensor& grad_output, int64_t k) {
@@ -135,7 +246,7 @@ at::Tensor marginals_backward(const at::Tensor& z, const at::Tensor& grad_output
   at::Tensor g = grad_output.to(at::kDouble).contiguous().expand_as(z).contiguous();
   const double* g_data = g.data_ptr<double>();
   return for_each_row(z, [&](int64_t r, const double* row, double* out) {
-    marginals_backward_row(row, g_data + r * n, n, k, out);
+    row_marginals_backward(row, g_data + r * n, n, k, out);
   });
 }
 
@@ -160,7 +271,7 @@ class LogPartitionFunction : public torch::autograd::Function<LogPartitionFuncti
     ctx->saved_data["k"] = k;
     const int64_t n = z.size(-1);
     at::Tensor log_z = for_each_row(
-        z, [&](int64_t, const double* row, double* out) { out[0] = SubsetTables(row, n, k).log_partition(); }, 1);
+        z, [&](int64_t, const double* row, double* out) { out[0] = row_log_partition(row, n, k); }, 1);
     return log_z.squeeze(-1);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,

@@ -51,6 +51,45 @@ TEST(KSubset, MarginalsBackwardMatchesTheUnrolledDynamicProgram) {
   }
 }
 
+// The marginals' backward is Cov(x) g under the Gibbs distribution. Scale 1 runs the DP in
+// linear space, 20 and 50 mostly in log space (k (z_max - z_(k)) beyond the linear range).
+TEST(KSubset, MarginalsBackwardIsTheEnumeratedCovarianceInBothSpaces) {
+  for (double scale : {1.0, 20.0, 50.0})
+    for (int64_t k : {1, 2, 3, 5}) {
+      at::Tensor z = (at::randn({6, 6}, seeded(uint64_t(k) + 30), at::kDouble) * scale).requires_grad_(true);
+      at::Tensor g = at::randn({6, 6}, seeded(uint64_t(k) + 40), at::kDouble);
+      (ksubset_marginals(z, k) * g).sum().backward();
+      at::Tensor all = topk::enumerate(6, k);
+      at::Tensor p = at::softmax(at::matmul(z.detach(), all.t()), -1);  // (rows, subsets)
+      at::Tensor mean = at::matmul(p, all);
+      at::Tensor second = at::einsum("rs,si,sj->rij", {p, all, all});
+      at::Tensor covariance = second - mean.unsqueeze(-1) * mean.unsqueeze(-2);
+      at::Tensor expected = at::matmul(covariance, g.unsqueeze(-1)).squeeze(-1);
+      EXPECT_TRUE(at::allclose(z.grad(), expected, 0, 1e-10)) << "scale " << scale << " k=" << k;
+    }
+}
+
+// The linear-space DP runs while k (z_max - z_(k)) + log C(n, min(k, n/2)) < 600. Across that
+// edge log Z, the marginals and their backward are continuous (and equal to enumeration).
+TEST(KSubset, LinearAndLogSpaceAgreeAtTheEdge) {
+  const double log_binomial = std::log(20.0);  // C(6, 3)
+  const double edge = (600.0 - log_binomial) / 3;
+  at::Tensor g = at::randn({1, 6}, seeded(50), at::kDouble);
+  std::vector<at::Tensor> results;
+  for (double top : {edge - 1e-9, edge + 1e-9}) {
+    at::Tensor z = at::tensor({top, 0.0, 0.0, -5.0, -10.0, -30.0}, at::kDouble).view({1, 6}).requires_grad_(true);
+    at::Tensor mu = ksubset_marginals(z, 3);
+    (mu * g).sum().backward();
+    at::Tensor all = topk::enumerate(6, 3);
+    at::Tensor scores = at::matmul(z.detach(), all.t());
+    EXPECT_NEAR(ksubset_log_partition(z.detach(), 3).item<double>(), at::logsumexp(scores, -1).item<double>(),
+                1e-9);
+    EXPECT_TRUE(at::allclose(mu, at::matmul(at::softmax(scores, -1), all), 0, 1e-12));
+    results.push_back(at::cat({mu.detach(), z.grad()}, -1));
+  }
+  EXPECT_TRUE(at::allclose(results[0], results[1], 0, 1e-9)) << results[0] << results[1];
+}
+
 TEST(KSubset, GradcheckFloat64) {
   at::Tensor z = at::randn({2, 6}, seeded(3), at::kDouble);
   EXPECT_LT(testing::gradcheck_error([](const at::Tensor& x) { return ksubset_marginals(x, 2); }, z), 1e-6);
