@@ -36,32 +36,39 @@ double max_difference(const std::vector<double>& a, const std::vector<double>& b
   return worst;
 }
 
-// z = w / tau with w on a grid of quarters, so that items tie and breakpoints z_i - 1 and z_j
-// coincide at tau = 1; tau = 1e-4 leaves few free items among |z| ~ 1e4, tau = 1e4 makes
-// every item free.
-TEST(CappedSimplex, MatchesLongDoubleBisectionWithTiesAndAnyTemperature) {
-  std::mt19937_64 rng(1);
+// Random instances for body(z, k, tau): z = w / tau with w on a grid of quarters, so that items
+// tie and breakpoints z_i - 1 and z_j coincide at tau = 1; tau = 1e-4 leaves few free items
+// among |z| ~ 1e4, tau = 1e4 makes every item free. k is uniform in [0, n], or in [1, n - 1]
+// with `interior`.
+template <typename Body>
+void for_tied_instances(uint64_t seed, bool interior, Body body) {
+  std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal;
-  double worst = 0;
   for (double tau : {1e-4, 1e-2, 1.0, 1e2, 1e4})
     for (int64_t n : {2, 5, 17, 64})
       for (int trial = 0; trial < 20; ++trial) {
         std::vector<double> z(n);
         for (double& v : z) v = std::round(4 * normal(rng)) / 4 / tau;
-        std::uniform_int_distribution<int64_t> pick(0, n);
-        const int64_t k = pick(rng);
-        std::vector<double> x(n);
-        const double nu = project_onto_capped_simplex(z.data(), n, k, x.data());
-        const double error = max_difference(x, bisection_projection(z, k));
-        worst = std::max(worst, error);
-        EXPECT_LT(error, 1e-12) << "tau " << tau << " n " << n << " k " << k;
-        double sum = 0;
-        for (int64_t i = 0; i < n; ++i) {
-          sum += x[i];
-          EXPECT_NEAR(x[i], std::clamp(z[i] - nu, 0.0, 1.0), 1e-12 * std::max(1.0, std::abs(nu)));
-        }
-        EXPECT_NEAR(sum, double(k), 1e-12 * n);
+        body(z, std::uniform_int_distribution<int64_t>(interior ? 1 : 0, interior ? n - 1 : n)(rng), tau);
       }
+}
+
+TEST(CappedSimplex, MatchesLongDoubleBisectionWithTiesAndAnyTemperature) {
+  double worst = 0;
+  for_tied_instances(1, false, [&](const std::vector<double>& z, int64_t k, double tau) {
+    const int64_t n = int64_t(z.size());
+    std::vector<double> x(n);
+    const double nu = project_onto_capped_simplex(z.data(), n, k, x.data());
+    const double error = max_difference(x, bisection_projection(z, k));
+    worst = std::max(worst, error);
+    EXPECT_LT(error, 1e-12) << "tau " << tau << " n " << n << " k " << k;
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      sum += x[i];
+      EXPECT_NEAR(x[i], std::clamp(z[i] - nu, 0.0, 1.0), 1e-12 * std::max(1.0, std::abs(nu)));
+    }
+    EXPECT_NEAR(sum, double(k), 1e-12 * n);
+  });
   RecordProperty("max_error", (::testing::Message() << worst).GetString());
 }
 
@@ -121,29 +128,22 @@ long double bisection_threshold(const std::vector<double>& z, int64_t k, H h) {
 // Both entropic thresholds give the same x as long-double bisection, on tied grids and at
 // every temperature: tau = 1e-4 saturates or zeroes almost every item, tau = 1e4 none.
 TEST(CappedSimplex, EntropicThresholdsMatchLongDoubleBisection) {
-  std::mt19937_64 rng(2);
-  std::normal_distribution<double> normal;
   double worst = 0;
-  for (double tau : {1e-4, 1e-2, 1.0, 1e2, 1e4})
-    for (int64_t n : {2, 5, 17, 64})
-      for (int trial = 0; trial < 20; ++trial) {
-        std::vector<double> z(n);
-        for (double& v : z) v = std::round(4 * normal(rng)) / 4 / tau;
-        const int64_t k = std::uniform_int_distribution<int64_t>(1, n - 1)(rng);
-        const double categorical = categorical_entropy_threshold(z.data(), n, k);
-        const double binary = binary_entropy_threshold(z.data(), n, k);
-        const long double categorical_reference = bisection_threshold(z, k, categorical_h);
-        const long double binary_reference = bisection_threshold(z, k, binary_h);
-        for (int64_t i = 0; i < n; ++i) {
-          const double c = std::abs(double(categorical_h(z[i] - (long double)categorical) -
-                                           categorical_h(z[i] - categorical_reference)));
-          const double b =
-              std::abs(double(binary_h(z[i] - (long double)binary) - binary_h(z[i] - binary_reference)));
-          worst = std::max({worst, c, b});
-          EXPECT_LT(c, 1e-12) << "categorical tau " << tau << " n " << n << " k " << k << " item " << i;
-          EXPECT_LT(b, 1e-12) << "binary tau " << tau << " n " << n << " k " << k << " item " << i;
-        }
-      }
+  for_tied_instances(2, true, [&](const std::vector<double>& z, int64_t k, double tau) {
+    const int64_t n = int64_t(z.size());
+    const double categorical = categorical_entropy_threshold(z.data(), n, k);
+    const double binary = binary_entropy_threshold(z.data(), n, k);
+    const long double categorical_reference = bisection_threshold(z, k, categorical_h);
+    const long double binary_reference = bisection_threshold(z, k, binary_h);
+    for (int64_t i = 0; i < n; ++i) {
+      const double c = std::abs(
+          double(categorical_h(z[i] - (long double)categorical) - categorical_h(z[i] - categorical_reference)));
+      const double b = std::abs(double(binary_h(z[i] - (long double)binary) - binary_h(z[i] - binary_reference)));
+      worst = std::max({worst, c, b});
+      EXPECT_LT(c, 1e-12) << "categorical tau " << tau << " n " << n << " k " << k << " item " << i;
+      EXPECT_LT(b, 1e-12) << "binary tau " << tau << " n " << n << " k " << k << " item " << i;
+    }
+  });
   RecordProperty("worst", std::to_string(worst));
 }
 
