@@ -2,22 +2,34 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <atomic>
+
+#include "structgrad/ops/check.h"
+#include "structgrad/solvers/capped_simplex.h"
+
 namespace structgrad::ops {
 namespace {
 
+// Row by row: the simplex is the capped simplex with k = 1 (sum x = 1 caps every x_i at 1),
+// whose projection is exact in one pass (solvers/capped_simplex.h) and leaves -inf entries at
+// 0 as long as one entry is finite.
 at::Tensor sparsemax_forward(const at::Tensor& z) {
-  // Shift by the row maximum: the projection is invariant to it, and the cumulative sums stay
-  // small when the logits are large.
-  at::Tensor shifted = z - std::get<0>(z.max(-1, /*keepdim=*/true));
-  at::Tensor sorted = std::get<0>(shifted.sort(-1, /*descending=*/true));
-  at::Tensor cumsum = sorted.cumsum(-1);
-  const int64_t n = z.size(-1);
-  at::Tensor rank = at::arange(1, n + 1, z.options());
-  // Support size k(z) = max{k : 1 + k z_(k) > sum_{j<=k} z_(j)}; the condition holds for a prefix.
-  at::Tensor in_support = (1 + rank * sorted) > cumsum;
-  at::Tensor support_size = in_support.sum(-1, /*keepdim=*/true);
-  at::Tensor threshold = (cumsum.gather(-1, support_size - 1) - 1) / support_size.to(z.scalar_type());
-  return (shifted - threshold).clamp_min(0);
+  at::Tensor in = z.detach().to(at::kDouble).contiguous();
+  const int64_t n = in.size(-1), rows = in.numel() / n;
+  at::Tensor out = at::empty_like(in);
+  std::atomic<bool> empty_row{false};
+  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const double* row = in.data_ptr<double>() + r * n;
+      if (*std::max_element(row, row + n) == -INFINITY)
+        empty_row = true;
+      else
+        solvers::project_onto_capped_simplex(row, n, 1, out.data_ptr<double>() + r * n);
+    }
+  });
+  TORCH_CHECK_VALUE(!empty_row, "sparsemax: a row of z is -inf everywhere (the simplex needs one finite entry)");
+  return out.to(z.scalar_type());
 }
 
 class SparsemaxFunction : public torch::autograd::Function<SparsemaxFunction> {
@@ -46,6 +58,8 @@ at::Tensor sparsemax_backward(const at::Tensor& grad_output, const at::Tensor& p
 
 at::Tensor sparsemax(const at::Tensor& z) {
   TORCH_CHECK_VALUE(z.dim() >= 1 && z.numel() > 0, "sparsemax: z must be a non-empty tensor");
+  check::logits("sparsemax", "z", z, 1);
+  TORCH_CHECK_VALUE(z.max().item<double>() != INFINITY, "sparsemax: z contains +inf");
   return SparsemaxFunction::apply(z);
 }
 

@@ -3,7 +3,8 @@
 // regularized argmax with the Euclidean regularizer (seed 000, "relaxation by a strongly
 // convex regularizer").
 //
-// Forward: sort, cumulative sum, threshold; O(n log n) per row.
+// Forward: the capped simplex's sort-based projection with k = 1 (solvers/capped_simplex.h),
+// exact in one pass, O(n log n) per row under at::parallel_for; -inf entries stay at 0.
 // Backward (closed form): with S the support {i : p_i > 0},
 //   dL/dz_i = [i in S] (g_i - mean_{j in S} g_j).
 //
@@ -14,7 +15,8 @@
 
 namespace structgrad::ops {
 
-// Differentiable (hand-written backward). z: (*, n), floating, no NaN.
+// Differentiable (hand-written backward). z: (*, n), floating, no NaN or +inf, every row with
+// a finite entry.
 at::Tensor sparsemax(const at::Tensor& z);
 
 // The backward on its own: grad_z given the forward output p and the incoming gradient.

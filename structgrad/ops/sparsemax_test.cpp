@@ -35,8 +35,22 @@ TEST(Sparsemax, BackwardMatchesFiniteDifferences) {
   EXPECT_LT(testing::gradcheck_error([](const at::Tensor& x) { return sparsemax(x); }, z), 1e-6);
 }
 
-TEST(Sparsemax, RejectsEmptyInput) {
+// -inf entries (masked categories) stay at 0 and the others are projected among themselves.
+TEST(Sparsemax, MinusInfinityEntriesStayOutOfTheSupport) {
+  at::Tensor z = at::randn({6, 7}, at::make_generator<at::CPUGeneratorImpl>(3), at::kDouble);
+  at::Tensor masked = z.clone();
+  masked.index_put_({at::indexing::Slice(), at::indexing::Slice(0, 3)}, -INFINITY);
+  at::Tensor p = sparsemax(masked);
+  EXPECT_TRUE((p.narrow(-1, 0, 3) == 0).all().item<bool>());
+  EXPECT_TRUE(at::allclose(p.narrow(-1, 3, 4), sparsemax(z.narrow(-1, 3, 4)), 0, 1e-15));
+  EXPECT_TRUE(at::allclose(p.sum(-1), at::ones({6}, at::kDouble)));
+}
+
+TEST(Sparsemax, RejectsEmptyNanInfinityAndRowsWithoutAFiniteEntry) {
   EXPECT_THROW(sparsemax(at::empty({0}, at::kDouble)), c10::ValueError);
+  EXPECT_THROW(sparsemax(at::tensor({0.0, NAN}, at::kDouble)), c10::ValueError);
+  EXPECT_THROW(sparsemax(at::tensor({0.0, INFINITY}, at::kDouble)), c10::ValueError);
+  EXPECT_THROW(sparsemax(at::tensor({0.0, 1.0, -INFINITY, -INFINITY}, at::kDouble).view({2, 2})), c10::ValueError);
 }
 
 }  // namespace

@@ -8,24 +8,35 @@
 namespace structgrad::solvers {
 
 double project_onto_capped_simplex(const double* z, int64_t n, int64_t k, double* x) {
-  std::vector<double> sorted(z, z + n);
-  std::sort(sorted.begin(), sorted.end(), std::greater<>());
   if (k == 0) {
     std::fill(x, x + n, 0.0);
-    return sorted.front();
+    return *std::max_element(z, z + n);
   }
   if (k == n) {
     std::fill(x, x + n, 1.0);
-    return sorted.back() - 1;
+    return *std::min_element(z, z + n) - 1;
+  }
+  // nu >= z_(k) - 1 (below it the k largest would already sum to k, and more with any other
+  // item above nu), so items at or below z_(k) - 1 stay at 0: only the others are sorted. That
+  // is all of them at a high temperature, and a handful of the largest at a low one.
+  std::vector<double> sorted(z, z + n);
+  std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<>());
+  const double floor = sorted[k - 1] - 1;
+  sorted.erase(std::remove_if(sorted.begin(), sorted.end(), [floor](double v) { return v <= floor; }), sorted.end());
+  std::sort(sorted.begin(), sorted.end(), std::greater<>());
+  const int64_t candidates = int64_t(sorted.size());
+  if (candidates == k) {  // the k largest at 1, the rest at 0
+    for (int64_t i = 0; i < n; ++i) x[i] = z[i] > floor ? 1.0 : 0.0;
+    return floor;
   }
   // Items [0, saturated) sit at 1 and [saturated, entered) are free, at the current breakpoint
   // b where s(b) = s; the next breakpoint is the larger of the next item's z (it enters) and
-  // the next free item's z - 1 (it saturates). s reaches n > k by the last breakpoint, so the
-  // scan stops on a segment.
+  // the next free item's z - 1 (it saturates). s reaches candidates > k by the last breakpoint,
+  // so the scan stops on a segment.
   int64_t entered = 0, saturated = 0;
   double b = sorted.front(), s = 0, t = 0;
-  while (saturated < n) {
-    const bool enters = entered < n && sorted[entered] >= sorted[saturated] - 1;
+  while (saturated < candidates) {
+    const bool enters = entered < candidates && sorted[entered] >= sorted[saturated] - 1;
     const double next = enters ? sorted[entered] : sorted[saturated] - 1;
     const int64_t free = entered - saturated;
     const double s_next = s + double(free) * (b - next);

@@ -11,15 +11,20 @@
 // Sort z once; the two shifted copies are then already sorted and are merged on the fly. Scan
 // the breakpoints downwards from max z (where s = 0), tracking s and the slope (the number of
 // free items), until s reaches k; s is linear on that segment, so one division gives nu.
-// Exact in one pass: no tolerance, no iteration count. O(n log n) time, O(n) memory.
+// Exact in one pass: no tolerance, no iteration count. O(n log n) time at most, O(n) memory.
 //
 // Rounding: s is accumulated from the gaps between consecutive breakpoints (never as a sum of
 // z's, which would cancel), and x_i is evaluated as (z_i - b) + t for the segment's upper
 // breakpoint b and nu = b - t. A free item lies within 1 of b, so z_i - b is exact for large
 // |z| (Sterbenz) and x carries rounding errors of order eps, not eps * |z|.
 //
+// Only the items above z_(k) - 1 can leave 0 (nu is at least that), so only they are sorted:
+// O(n) to find them, then O(m log m) for the m found, all n at a high temperature and a few
+// at a low one.
+//
 // Ties need nothing special: equal breakpoints are a segment of length zero. k = 0 gives all
-// zeros and k = n all ones. z must be finite.
+// zeros and k = n all ones. Entries may be -inf (they stay at 0) while at least k are finite;
+// none may be NaN or +inf.
 //
 // Usage:
 //   std::vector<double> x(n);
