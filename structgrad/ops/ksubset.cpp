@@ -72,10 +72,8 @@ struct SubsetTables {
     return total;
   }
 
-  double marginal(const double* z, int64_t i) {
-    if (k == 0) return 0.0;
-    return std::min(1.0, std::exp(z[i] + log_others(i) - log_partition()));
-  }
+  // P(x_i = 1) from z_i and log_others(i) (-inf for k = 0, so 0 then).
+  double marginal(double z_i, double others) { return std::min(1.0, std::exp(z_i + others - log_partition())); }
 };
 
 // grad_z = Cov(x) g, as mu_i (E[<x, g> | x_i = 1] - E[<x, g>]). The conditional expectations
@@ -102,10 +100,11 @@ void marginals_backward_row(const double* z, const double* g, int64_t n, int64_t
         value += weight(t.b(j + 1, m - 1) + z[j], total) * (suffix_mean[(j + 1) * w + m - 1] + g[j]);
       suffix_mean[j * w + m] = value;
     }
-  std::vector<double> mu(n);
+  std::vector<double> mu(n), log_others(n);
   double mean_g = 0;
   for (int64_t i = 0; i < n; ++i) {
-    mu[i] = t.marginal(z, i);
+    log_others[i] = t.log_others(i);
+    mu[i] = t.marginal(z[i], log_others[i]);
     mean_g += mu[i] * g[i];
   }
   for (int64_t i = 0; i < n; ++i) {
@@ -113,7 +112,7 @@ void marginals_backward_row(const double* z, const double* g, int64_t n, int64_t
       grad[i] = 0;
       continue;
     }
-    const double others = t.log_others(i);
+    const double others = log_others[i];
     double conditional = g[i];
     for (int64_t m = 0; m < k; ++m) {
       const double p = weight(t.a(i, m) + t.b(i + 1, k - 1 - m), others);
@@ -165,7 +164,8 @@ struct LinearSubsetTables {
     for (int64_t m = 0; m < k; ++m) total += a(i)[m] * b(i + 1)[k - 1 - m];
     return total;
   }
-  double marginal(int64_t i) const { return k == 0 ? 0.0 : std::min(1.0, w[i] * others(i) / partition()); }
+  // P(x_i = 1) from others(i) (0 for k = 0, so 0 then).
+  double marginal(int64_t i, double others) const { return std::min(1.0, w[i] * others / partition()); }
 
   // grad = Cov(x) g, as in marginals_backward_row, with the prefix and suffix sums of sum g
   // over subsets kept as weighted sums P and Q (not means): P[j][m] = sum over the size-m
@@ -180,14 +180,15 @@ struct LinearSubsetTables {
     for (int64_t j = n - 1; j >= 0; --j)
       for (int64_t m = 1; m <= k; ++m)
         q[j * width + m] = q[(j + 1) * width + m] + w[j] * (q[(j + 1) * width + m - 1] + g[j] * b(j + 1)[m - 1]);
-    std::vector<double> mu(n);
+    std::vector<double> mu(n), others_of(n);
     double mean_g = 0;
     for (int64_t i = 0; i < n; ++i) {
-      mu[i] = marginal(i);
+      others_of[i] = others(i);
+      mu[i] = marginal(i, others_of[i]);
       mean_g += mu[i] * g[i];
     }
     for (int64_t i = 0; i < n; ++i) {
-      const double total = others(i);
+      const double total = others_of[i];
       if (k == 0 || mu[i] == 0 || total == 0) {
         grad[i] = 0;
         continue;
@@ -223,11 +224,11 @@ double row_log_partition(const double* z, int64_t n, int64_t k) {
 void row_marginals(const double* z, int64_t n, int64_t k, double* out) {
   if (const auto shift = linear_shift(z, n, k)) {
     LinearSubsetTables t(z, n, k, *shift);
-    for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(i);
+    for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(i, t.others(i));
     return;
   }
   SubsetTables t(z, n, k);
-  for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(z, i);
+  for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(z[i], t.log_others(i));
 }
 void row_marginals_backward(const double* z, const double* g, int64_t n, int64_t k, double* grad) {
   if (const auto shift = linear_shift(z, n, k))
