@@ -542,6 +542,17 @@ struct Workspace {
   std::vector<double> weights;
 };
 
+// log Z and, when asked, the marginals, once a linear-space elimination has run.
+template <typename Linear>
+bool read_linear(Linear& linear, double& log_z, double* marginals) {
+  log_z = linear.log_z();
+  if (marginals) {
+    linear.reverse();
+    linear.write_marginals(marginals);
+  }
+  return true;
+}
+
 // One instance: log Z and, when `marginals` is given, the marginals, leaving in `state` what
 // the backward needs. False when some vertex cannot be reached from the root.
 bool forward_instance(Workspace& work, double* state, const double* theta, int64_t n, int64_t root, bool directed,
@@ -554,13 +565,7 @@ bool forward_instance(Workspace& work, double* state, const double* theta, int64
       linear.mark_log_space();
       return eliminate_in_log_space<double>(theta, n, root, log_z, marginals);
     }
-    if (!linear.eliminate(theta, *shift)) return false;
-    log_z = linear.log_z();
-    if (marginals) {
-      linear.reverse();
-      linear.write_marginals(marginals);
-    }
-    return true;
+    return linear.eliminate(theta, *shift) && read_linear(linear, log_z, marginals);
   }
   SymmetricElimination& linear = work.undirected;
   linear.attach(state, n);
@@ -574,13 +579,7 @@ bool forward_instance(Workspace& work, double* state, const double* theta, int64
     if (marginals) symmetrize(marginals, n, 1.0);
     return true;
   }
-  if (!linear.eliminate(largest)) return false;
-  log_z = linear.log_z();
-  if (marginals) {
-    linear.reverse();
-    linear.write_marginals(marginals);
-  }
-  return true;
+  return linear.eliminate(largest) && read_linear(linear, log_z, marginals);
 }
 
 // One instance of the marginals' backward for the output gradient g: the Hessian of log Z
