@@ -1,4 +1,4 @@
-// The correlated top-k DP (marginals forward + hand-written backward) against the same DP
+// The E.F. entropy top-k DP (marginals forward + hand-written backward) against the same DP
 // unrolled as composed torch ops with autograd's double backward, in one run; and the
 // threshold regularizers' forward (ops::regularized_topk) measured in sorts of the same batch
 // (at::sort, timed in the same iterations: the counter `sorts`).

@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libboost-graph-dev coinor-libcbc-dev
   python3-pytest python3-hypothesis python3-numpy python3-scipy python3-matplotlib python3-tqdm
+  python3-pip python3-setuptools python3-wheel python3-venv
   dataset-fashion-mnist
 )
 

@@ -1,6 +1,7 @@
 // The whole public C++ API of structgrad.
 #pragma once
 
+#include "structgrad/core/threads.h"
 #include "structgrad/distributions/concrete.h"
 #include "structgrad/distributions/igr.h"
 #include "structgrad/distributions/kl.h"
@@ -13,15 +14,16 @@
 #include "structgrad/ops/sinkhorn.h"
 #include "structgrad/ops/sparsemax.h"
 #include "structgrad/ops/trace.h"
-#include "structgrad/ops/threads.h"
 #include "structgrad/structures/arborescence.h"
 #include "structgrad/structures/bernoulli.h"
 #include "structgrad/structures/binary_tree.h"
 #include "structgrad/structures/categorical.h"
+#include "structgrad/structures/correlated_topk.h"
 #include "structgrad/structures/family.h"
 #include "structgrad/structures/matching.h"
 #include "structgrad/structures/pairwise_binary.h"
 #include "structgrad/structures/permutation.h"
 #include "structgrad/structures/ranking.h"
+#include "structgrad/structures/registry.h"
 #include "structgrad/structures/spanning_tree.h"
 #include "structgrad/structures/topk.h"

@@ -1,11 +1,14 @@
-// structgrad._C: the pybind11 bindings. The Python package (python/structgrad) wraps these in
-// the public modules structgrad.<family>, structgrad.estimators and structgrad.distributions.
+// structgrad._C: the pybind11 bindings of what is not a family verb. The family verbs are torch
+// operators (structures/operators.h) that loading this module registers; the Python package
+// (python/structgrad) builds structgrad.<family> from them and the registry bound here, and wraps
+// the rest in structgrad.estimators, structgrad.distributions and structgrad.pairwise_binary.
 #include <torch/extension.h>
 
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
 #include "structgrad/structgrad.h"
+#include "structgrad/structures/operators.h"
 
 namespace py = pybind11;
 using namespace pybind11::literals;
@@ -17,28 +20,6 @@ namespace est = structgrad::estimators;
 
 py::tuple as_tuple(const est::Estimate& e) { return py::make_tuple(e.surrogate, e.loss); }
 
-py::tuple trace_tuple(const structgrad::Trace& t) { return py::make_tuple(t.structure, t.trace, t.lengths, t.perturbed); }
-
-// The trace verbs of a family that takes no parameter.
-void bind_trace_verbs(py::module_& sub, structgrad::Trace (*trace)(const at::Tensor&, GeneratorOpt),
-                      at::Tensor (*trace_log_prob)(const at::Tensor&, const at::Tensor&),
-                      at::Tensor (*conditional_gumbel)(const at::Tensor&, const at::Tensor&, GeneratorOpt)) {
-  sub.def("trace", [trace](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(trace(theta, g)); },
-          "theta"_a, "generator"_a = py::none());
-  sub.def("trace_log_prob", trace_log_prob, "theta"_a, "trace"_a);
-  sub.def("conditional_gumbel", conditional_gumbel, "theta"_a, "trace"_a, "generator"_a = py::none());
-}
-
-// map, sample, log_prob and enumerate of a family that takes no parameter.
-void bind_plain_verbs(py::module_& sub, at::Tensor (*map)(const at::Tensor&),
-                      at::Tensor (*sample)(const at::Tensor&, GeneratorOpt),
-                      at::Tensor (*log_prob)(const at::Tensor&, const at::Tensor&),
-                      at::Tensor (*enumerate)(int64_t, const at::TensorOptions&)) {
-  sub.def("map", map, "theta"_a);
-  sub.def("sample", sample, "theta"_a, "generator"_a = py::none());
-  sub.def("log_prob", log_prob, "theta"_a, "x"_a);
-  sub.def("enumerate", [enumerate](int64_t n) { return enumerate(n, at::kDouble); }, "n"_a);
-}
 
 est::Options estimator_options(double tau, bool hard, const std::string& regularizer, int64_t num_samples) {
   est::Options options;
@@ -47,69 +28,6 @@ est::Options estimator_options(double tau, bool hard, const std::string& regular
   options.relax.regularizer = regularizer;
   options.num_samples = num_samples;
   return options;
-}
-
-void bind_categorical(py::module_& m) {
-  namespace cat = structgrad::categorical;
-  auto sub = m.def_submodule("categorical");
-  sub.def("map", &cat::map, "theta"_a);
-  sub.def("sample", &cat::sample, "theta"_a, "generator"_a = py::none());
-  sub.def("relax", &cat::relax, "theta"_a, "tau"_a, "regularizer"_a = "entropy", "hard"_a = false,
-          "generator"_a = py::none(), "backward"_a = "custom");
-  sub.def("log_partition", &cat::log_partition, "theta"_a);
-  sub.def("marginals", &cat::marginals, "theta"_a);
-  sub.def("log_prob", &cat::log_prob, "theta"_a, "x"_a);
-  sub.def("enumerate", [](int64_t n) { return cat::enumerate(n); }, "n"_a);
-  bind_trace_verbs(sub, &cat::trace, &cat::trace_log_prob, &cat::conditional_gumbel);
-}
-
-void bind_topk(py::module_& m) {
-  namespace topk = structgrad::topk;
-  auto sub = m.def_submodule("topk");
-  sub.def("map", &topk::map, "theta"_a, "k"_a);
-  sub.def("sample", &topk::sample, "theta"_a, "k"_a, "generator"_a = py::none());
-  sub.def("relax", &topk::relax, "theta"_a, "k"_a, "tau"_a, "regularizer"_a = "exponential_family",
-          "hard"_a = false, "generator"_a = py::none(), "backward"_a = "custom");
-  sub.def("log_partition", &topk::log_partition, "theta"_a, "k"_a);
-  sub.def("marginals", &topk::marginals, "theta"_a, "k"_a);
-  sub.def("log_prob", &topk::log_prob, "theta"_a, "x"_a, "k"_a);
-  sub.def("enumerate", [](int64_t n, int64_t k) { return topk::enumerate(n, k); }, "n"_a, "k"_a);
-  sub.def("relax_perturbed", &topk::relax_perturbed, "perturbed"_a, "k"_a, "tau"_a,
-          "regularizer"_a = "exponential_family", "backward"_a = "custom");
-  sub.def("trace", [](const at::Tensor& theta, int64_t k, GeneratorOpt g) { return trace_tuple(topk::trace(theta, k, g)); },
-          "theta"_a, "k"_a, "generator"_a = py::none());
-  sub.def("trace_log_prob", &topk::trace_log_prob, "theta"_a, "trace"_a, "k"_a);
-  sub.def("conditional_gumbel", &topk::conditional_gumbel, "theta"_a, "trace"_a, "k"_a, "generator"_a = py::none());
-}
-
-// ranking, matching and binary_tree: the families that exist for their recursions.
-void bind_recursive_families(py::module_& m) {
-  namespace rank = structgrad::ranking;
-  auto ranks = m.def_submodule("ranking");
-  bind_plain_verbs(ranks, &rank::map, &rank::sample, &rank::log_prob, &rank::enumerate);
-  bind_trace_verbs(ranks, &rank::trace, &rank::trace_log_prob, &rank::conditional_gumbel);
-  ranks.def("order_log_prob", &rank::order_log_prob, "theta"_a, "order"_a);
-
-  namespace match = structgrad::matching;
-  auto matches = m.def_submodule("matching");
-  bind_plain_verbs(matches, &match::map, &match::sample, &match::log_prob, &match::enumerate);
-  bind_trace_verbs(matches, &match::trace, &match::trace_log_prob, &match::conditional_gumbel);
-
-  namespace bt = structgrad::binary_tree;
-  auto trees = m.def_submodule("binary_tree");
-  bind_plain_verbs(trees, &bt::map, &bt::sample, &bt::log_prob, &bt::enumerate);
-  bind_trace_verbs(trees, &bt::trace, &bt::trace_log_prob, &bt::conditional_gumbel);
-}
-
-void bind_bernoulli(py::module_& m) {
-  namespace bern = structgrad::bernoulli;
-  auto sub = m.def_submodule("bernoulli");
-  bind_plain_verbs(sub, &bern::map, &bern::sample, &bern::log_prob, &bern::enumerate);
-  sub.def("perturb", &bern::perturb, "theta"_a, "generator"_a = py::none());
-  sub.def("relax", &bern::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none(),
-          "backward"_a = "custom");
-  sub.def("log_partition", &bern::log_partition, "theta"_a);
-  sub.def("marginals", &bern::marginals, "theta"_a);
 }
 
 void bind_pairwise_binary(py::module_& m) {
@@ -138,79 +56,67 @@ void bind_pairwise_binary(py::module_& m) {
   sub.def("enumerate", [](int64_t n) { return pb::enumerate(n); }, "n"_a);
 }
 
-void bind_permutation(py::module_& m) {
-  namespace perm = structgrad::permutation;
-  auto sub = m.def_submodule("permutation");
-  sub.def("map", &perm::map, "theta"_a);
-  sub.def("sample", &perm::sample, "theta"_a, "generator"_a = py::none());
-  sub.def("relax", &perm::relax, "theta"_a, "tau"_a, "iterations"_a = 20, "tolerance"_a = 0.0,
-          "backward"_a = "implicit", "hard"_a = false, "generator"_a = py::none());
-  sub.def("sinkhorn", &structgrad::ops::sinkhorn, "z"_a, "iterations"_a = 20, "tolerance"_a = 0.0,
-          "backward"_a = "implicit");
-  sub.def("enumerate", [](int64_t n) { return perm::enumerate(n); }, "n"_a);
-}
-
-// A family by name with its parameters (k = -1: not given).
-structgrad::Family family(const std::string& name, int64_t k, int64_t root) {
-  structgrad::FamilyOptions options;
-  options.k = k;
-  options.root = root;
-  return structgrad::family(name, options);
-}
-
-void bind_graph_families(py::module_& m) {
-  namespace tree = structgrad::spanning_tree;
-  auto trees = m.def_submodule("spanning_tree");
-  trees.def("map", &tree::map, "theta"_a);
-  trees.def("sample", &tree::sample, "theta"_a, "generator"_a = py::none());
-  trees.def("relax", &tree::relax, "theta"_a, "tau"_a, "hard"_a = false, "generator"_a = py::none(),
-            "backward"_a = "custom");
-  trees.def("log_partition", &tree::log_partition, "theta"_a);
-  trees.def("marginals", &tree::marginals, "theta"_a);
-  trees.def("enumerate", [](int64_t n) { return tree::enumerate(n); }, "n"_a);
-  trees.def("log_prob", &tree::log_prob, "theta"_a, "x"_a);
-  bind_trace_verbs(trees, &tree::trace, &tree::trace_log_prob, &tree::conditional_gumbel);
-
-  namespace arb = structgrad::arborescence;
-  auto arbs = m.def_submodule("arborescence");
-  arbs.def("map", &arb::map, "theta"_a, "root"_a = 0);
-  arbs.def("sample", &arb::sample, "theta"_a, "root"_a = 0, "generator"_a = py::none());
-  arbs.def("relax", &arb::relax, "theta"_a, "tau"_a, "root"_a = 0, "hard"_a = false, "generator"_a = py::none(),
-           "backward"_a = "custom");
-  arbs.def("log_partition", &arb::log_partition, "theta"_a, "root"_a = 0);
-  arbs.def("marginals", &arb::marginals, "theta"_a, "root"_a = 0);
-  arbs.def("enumerate", [](int64_t n, int64_t root) { return arb::enumerate(n, root); }, "n"_a, "root"_a = 0);
-  arbs.def("trace", [](const at::Tensor& theta, int64_t root, GeneratorOpt g) {
-        return trace_tuple(arb::trace(theta, root, g));
-      }, "theta"_a, "root"_a = 0, "generator"_a = py::none());
-  arbs.def("trace_log_prob", &arb::trace_log_prob, "theta"_a, "trace"_a, "root"_a = 0);
-  arbs.def("conditional_gumbel", &arb::conditional_gumbel, "theta"_a, "trace"_a, "root"_a = 0,
-           "generator"_a = py::none());
+// The families: a `Family` value by name (structures/registry.h), the registry itself and the
+// operators each family registered with torch (torch.ops.structgrad.<family>_<verb>), from which
+// the package builds its structgrad.<family> modules.
+void bind_families(py::module_& m) {
+  py::class_<structgrad::Family>(m, "Family")
+      .def_readonly("name", &structgrad::Family::name)
+      .def_readonly("params", &structgrad::Family::params)
+      .def_readonly("event_dim", &structgrad::Family::event_dim)
+      .def_readonly("symmetric", &structgrad::Family::symmetric)
+      .def("event_shape", &structgrad::Family::event_shape, py::arg("n"),
+           "theta's event shape for an instance of n items or vertices (correlated_topk: [2n - 1])")
+      .def("__repr__", [](const structgrad::Family& f) {
+        std::string params;
+        for (const auto& [key, value] : f.params) params += ", " + key + "=" + std::to_string(value);
+        return "structgrad.family('" + f.name + "'" + params + ")";
+      });
+  m.def("family", [](const std::string& name, const structgrad::FamilyParams& params) {
+        return structgrad::family(name, params);
+      }, "name"_a, "params"_a);
+  m.def("family_names", &structgrad::family_names);
+  m.def("families", [] {
+    py::list out;
+    for (const structgrad::FamilyEntry& entry : structgrad::family_registry()) {
+      py::list parameters;
+      for (const auto& p : entry.parameters)
+        parameters.append(py::dict("name"_a = p.name, "default"_a = p.default_value, "doc"_a = p.doc));
+      out.append(py::dict("name"_a = entry.name, "doc"_a = entry.doc, "parameters"_a = parameters));
+    }
+    return out;
+  });
+  m.def("operators", [] {
+    py::list out;
+    for (const structgrad::FamilyOperator& op : structgrad::family_operators())
+      out.append(py::dict("family"_a = op.family, "verb"_a = op.verb, "doc"_a = op.doc));
+    return out;
+  });
 }
 
 void bind_estimators(py::module_& m) {
   auto sub = m.def_submodule("estimators");
-  sub.def("exact", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f) {
-        return as_tuple(est::exact(family(name, k, root), theta, f));
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a);
-  sub.def("exact_traces", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
-                             const est::LossFn& f) { return as_tuple(est::exact_traces(family(name, k, root), theta, f)); },
-          "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a);
-  sub.def("straight_through", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
+  sub.def("exact", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f) {
+        return as_tuple(est::exact(family, theta, f));
+      }, "family"_a, "theta"_a, "f"_a);
+  sub.def("exact_traces", [](const structgrad::Family& family, const at::Tensor& theta,
+                             const est::LossFn& f) { return as_tuple(est::exact_traces(family, theta, f)); },
+          "family"_a, "theta"_a, "f"_a);
+  sub.def("straight_through", [](const structgrad::Family& family, const at::Tensor& theta,
                                  const est::LossFn& f, GeneratorOpt generator) {
-        return as_tuple(est::straight_through(family(name, k, root), theta, f, generator));
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "generator"_a = py::none());
-  sub.def("relaxed", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+        return as_tuple(est::straight_through(family, theta, f, generator));
+      }, "family"_a, "theta"_a, "f"_a, "generator"_a = py::none());
+  sub.def("relaxed", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
                         double tau, bool hard, const std::string& regularizer, GeneratorOpt generator,
                         const std::string& backward) {
         structgrad::RelaxOptions options{tau, regularizer, hard, backward};
-        return as_tuple(est::relaxed(family(name, k, root), theta, f, options, generator));
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
+        return as_tuple(est::relaxed(family, theta, f, options, generator));
+      }, "family"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
       "generator"_a = py::none(), "backward"_a = "");
-  sub.def("reinforce", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+  sub.def("reinforce", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
                           int64_t num_samples, GeneratorOpt generator) {
-        return as_tuple(est::reinforce(family(name, k, root), theta, f, num_samples, generator));
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
+        return as_tuple(est::reinforce(family, theta, f, num_samples, generator));
+      }, "family"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
   // The score-function estimators of seed 002 share one signature.
   using ScoreEstimator = est::Estimate (*)(const structgrad::Family&, const at::Tensor&, const est::LossFn&, int64_t,
                                            GeneratorOpt);
@@ -218,44 +124,44 @@ void bind_estimators(py::module_& m) {
                                            {"e_reinforce_plus", &est::e_reinforce_plus},
                                            {"t_reinforce", &est::t_reinforce},
                                            {"t_reinforce_plus", &est::t_reinforce_plus}}) {
-    sub.def(estimator_name, [estimator](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
+    sub.def(estimator_name, [estimator](const structgrad::Family& family, const at::Tensor& theta,
                                         const est::LossFn& f, int64_t num_samples, GeneratorOpt generator) {
           est::Estimate e;
           {
             py::gil_scoped_release no_gil;  // the autograd engine runs; f takes the GIL back
-            e = estimator(family(name, k, root), theta, f, num_samples, generator);
+            e = estimator(family, theta, f, num_samples, generator);
           }
           return as_tuple(e);
-        }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
+        }, "family"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
   }
-  sub.def("relax", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+  sub.def("relax", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
                       const c10::optional<est::ControlVariate>& c, double tau, const std::string& regularizer,
                       int64_t num_samples, GeneratorOpt generator) {
         structgrad::RelaxOptions options{tau, regularizer, false, ""};
         est::Estimate e;
         {
           py::gil_scoped_release no_gil;  // the estimator differentiates through f and c
-          e = est::relax(family(name, k, root), theta, f, c.value_or(est::ControlVariate()), options, num_samples,
+          e = est::relax(family, theta, f, c.value_or(est::ControlVariate()), options, num_samples,
                          generator);
         }
         return as_tuple(e);
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "control_variate"_a, "tau"_a, "regularizer"_a,
+      }, "family"_a, "theta"_a, "f"_a, "control_variate"_a, "tau"_a, "regularizer"_a,
       "num_samples"_a, "generator"_a = py::none());
-  sub.def("gumbel_rao", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
+  sub.def("gumbel_rao", [](const structgrad::Family& family, const at::Tensor& theta,
                            const est::LossFn& f, double tau, const std::string& regularizer, int64_t num_conditional,
                            GeneratorOpt generator) {
         structgrad::RelaxOptions options{tau, regularizer, false, ""};
-        return as_tuple(est::gumbel_rao(family(name, k, root), theta, f, options, num_conditional, generator));
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "tau"_a, "regularizer"_a, "num_conditional"_a,
+        return as_tuple(est::gumbel_rao(family, theta, f, options, num_conditional, generator));
+      }, "family"_a, "theta"_a, "f"_a, "tau"_a, "regularizer"_a, "num_conditional"_a,
       "generator"_a = py::none());
-  sub.def("direct", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+  sub.def("direct", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
                        double eps, const std::string& argmax, const c10::optional<at::Tensor>& costs,
                        const c10::optional<at::Tensor>& labels, const c10::optional<at::Tensor>& labelled,
                        GeneratorOpt generator) {
         est::DirectOptions options{eps, argmax, costs.value_or(at::Tensor()), labels.value_or(at::Tensor()),
                                    labelled.value_or(at::Tensor())};
-        return as_tuple(est::direct(family(name, k, root), theta, f, options, generator));
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a,
+        return as_tuple(est::direct(family, theta, f, options, generator));
+      }, "family"_a, "theta"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a,
       "generator"_a = py::none());
   sub.def("direct_pairwise_binary", [](const at::Tensor& h, const at::Tensor& a, const est::LossFn& f, double eps,
                                        const std::string& argmax, const c10::optional<at::Tensor>& costs,
@@ -268,10 +174,10 @@ void bind_estimators(py::module_& m) {
         return as_tuple(est::direct_pairwise_binary(h, a, f, options, pairwise, generator));
       }, "h"_a, "a"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a, "pairwise_noise"_a, "solver"_a,
       "time_limit"_a, "generator"_a = py::none());
-  sub.def("arm", [](const std::string& name, int64_t k, int64_t root, const at::Tensor& theta, const est::LossFn& f,
+  sub.def("arm", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
                     int64_t num_samples, GeneratorOpt generator) {
-        return as_tuple(est::arm(family(name, k, root), theta, f, num_samples, generator));
-      }, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
+        return as_tuple(est::arm(family, theta, f, num_samples, generator));
+      }, "family"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
   py::class_<est::EpsSchedule>(sub, "EpsSchedule")
       .def(py::init([](double start, double rate, int64_t every, double minimum) {
              return est::EpsSchedule{start, rate, every, minimum};
@@ -281,7 +187,7 @@ void bind_estimators(py::module_& m) {
       .def_readwrite("rate", &est::EpsSchedule::rate)
       .def_readwrite("every", &est::EpsSchedule::every)
       .def_readwrite("minimum", &est::EpsSchedule::minimum);
-  sub.def("check", [](const std::string& estimator, const std::string& name, int64_t k, int64_t root, const at::Tensor& theta,
+  sub.def("check", [](const std::string& estimator, const structgrad::Family& family, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
                       const std::string& regularizer, int64_t num_samples, int64_t num_conditional, double eps,
                       const std::string& argmax, double alpha) {
@@ -293,7 +199,7 @@ void bind_estimators(py::module_& m) {
           options.num_conditional = num_conditional;
           options.direct.eps = eps;
           options.direct.argmax = argmax;
-          r = est::check_estimator(estimator, family(name, k, root), theta, f, options, draws, seed, alpha);
+          r = est::check_estimator(estimator, family, theta, f, options, draws, seed, alpha);
         }
         return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
                         "exact_gradient"_a = r.exact_gradient, "mean"_a = r.mean,
@@ -302,7 +208,7 @@ void bind_estimators(py::module_& m) {
                         "relative_bias"_a = r.relative_bias, "variance"_a = r.variance,
                         "bias_detected"_a = r.bias_detected, "claims_unbiased"_a = r.claims_unbiased,
                         "passed"_a = r.passed, "verdict"_a = r.verdict);
-      }, "estimator"_a, "family"_a, "k"_a, "root"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
+      }, "estimator"_a, "family"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
       "regularizer"_a, "num_samples"_a, "num_conditional"_a, "eps"_a, "argmax"_a, "alpha"_a);
   sub.def("list", [] {
     py::list out;
@@ -414,14 +320,8 @@ PYBIND11_MODULE(_C, m) {
     }
   });
   m.def("set_threads", &structgrad::set_threads, "threads"_a);
-  m.def("family_names", &structgrad::family_names);
-  bind_categorical(m);
-  bind_topk(m);
-  bind_recursive_families(m);
-  bind_bernoulli(m);
+  bind_families(m);
   bind_pairwise_binary(m);
-  bind_permutation(m);
-  bind_graph_families(m);
   bind_estimators(m);
   bind_distributions(m);
 }

@@ -1,28 +1,37 @@
 """structgrad: gradients through discrete and combinatorial choices.
 
-Families (each with the same verbs: map, sample, relax, log_partition, marginals, enumerate,
-trace, trace_log_prob, conditional_gumbel where the family has them):
-    structgrad.categorical, structgrad.topk, structgrad.ranking, structgrad.permutation,
-    structgrad.matching, structgrad.spanning_tree, structgrad.arborescence, structgrad.binary_tree,
-    structgrad.bernoulli, structgrad.pairwise_binary (unaries and pairwise weights; max-flow, CBC or enumeration)
+Families: one module structgrad.<family> per family of the C++ registry (``structgrad.families()``
+lists them with their parameters), each with the same verbs: map, sample, relax, log_partition,
+marginals, enumerate, trace, trace_log_prob, conditional_gumbel where the family has them. Every
+verb is also the torch operator torch.ops.structgrad.<family>_<verb>, callable from TorchScript.
+structgrad.pairwise_binary: unaries and pairwise weights (max-flow, CBC or enumeration).
+``structgrad.family("topk", k=3)``: a family with its parameters, as the estimators take it.
 Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, e_reinforce,
-    e_reinforce_plus, t_reinforce, t_reinforce_plus, relax, gumbel_rao, check)
+    e_reinforce_plus, t_reinforce, t_reinforce_plus, relax, gumbel_rao, direct, arm, check)
 Distributions: structgrad.distributions (ExpConcrete, Concrete, IGR, IGRStickBreaking, IGRPlanar)
 """
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C
-from . import (arborescence, bernoulli, binary_tree, categorical, distributions, estimators, matching, pairwise_binary,
-               permutation, ranking, spanning_tree, topk)
+from ._family import Trace, family, make_family_modules
+
+_families = make_family_modules(__name__)
+globals().update(_families)
+
+from . import distributions, estimators, pairwise_binary  # noqa: E402  (they use the family modules)
 
 __version__ = "0.1.0"
 
 
 def set_threads(threads: int) -> None:
-    """Set torch's intra-op threads (and pin OpenBLAS to one thread, see structgrad/ops/threads.h)."""
+    """Set torch's intra-op threads (and pin OpenBLAS to one thread, see structgrad/core/threads.h)."""
     _C.set_threads(threads)
 
 
-__all__ = ["arborescence", "bernoulli", "binary_tree", "categorical", "distributions", "estimators", "matching", "pairwise_binary",
-           "permutation",
-           "ranking", "set_threads", "spanning_tree", "topk"]
+def families():
+    """Every family with its documentation and parameters."""
+    return _C.families()
+
+
+__all__ = sorted([*_families, "Trace", "distributions", "estimators", "families", "family", "pairwise_binary",
+                  "set_threads"])

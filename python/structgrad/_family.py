@@ -1,7 +1,18 @@
-"""Shared pieces of the family modules."""
-from typing import Callable, NamedTuple, Optional, Tuple
+"""The structgrad.<family> modules, made from the C++ registry and the family operators.
+
+Every verb of every family is a torch operator, ``torch.ops.structgrad.<family>_<verb>``, registered
+by the C++ library with its schema and documentation (structgrad/structures/operators.h). The module
+``structgrad.topk`` holds one function per operator of the topk family, with the operator's signature,
+defaults and doc, so that a family's Python front end is written once, here, for all of them.
+"""
+import inspect
+import sys
+import types
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import torch
+
+from . import _C
 
 
 class Trace(NamedTuple):
@@ -21,44 +32,66 @@ class Trace(NamedTuple):
     perturbed: torch.Tensor
 
 
-def _documented(fn: Callable, doc: str) -> Callable:
-    fn.__doc__ = doc
-    return fn
+# Schema types as torch prints them.
+_PYTHON_TYPES = {"Tensor": torch.Tensor, "int": int, "float": float, "str": str, "bool": bool,
+                 "Optional[Generator]": Optional[torch.Generator], "Optional[ScalarType]": Optional[torch.dtype]}
 
 
-def plain_verbs(impl, map_doc: str, sample_doc: str, log_prob_doc: str, enumerate_doc: str) -> Tuple[Callable, ...]:
-    """map, sample, log_prob and enumerate of a family that takes no parameter."""
-
-    def map(theta: torch.Tensor) -> torch.Tensor:  # noqa: A001  (the verb's public name)
-        return impl.map(theta)
-
-    def sample(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        return impl.sample(theta, generator)
-
-    def log_prob(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return impl.log_prob(theta, x)
-
-    def enumerate(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:  # noqa: A001
-        return impl.enumerate(n).to(dtype)
-
-    return (_documented(map, map_doc), _documented(sample, sample_doc), _documented(log_prob, log_prob_doc),
-            _documented(enumerate, enumerate_doc))
+def _signature(schema) -> inspect.Signature:
+    parameters = []
+    for argument in schema.arguments:
+        annotation = _PYTHON_TYPES.get(str(argument.type), inspect.Parameter.empty)
+        default = argument.default_value if argument.has_default_value() else inspect.Parameter.empty
+        parameters.append(inspect.Parameter(argument.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                            default=default, annotation=annotation))
+    return inspect.Signature(parameters)
 
 
-def trace_verbs(impl, trace_doc: str, conditional_doc: str) -> Tuple[Callable, ...]:
-    """trace, trace_log_prob and conditional_gumbel of a family that takes no parameter."""
+def _verb(family: str, verb: str, doc: str) -> Callable:
+    qualified = f"structgrad::{family}_{verb}"
+    op = getattr(torch.ops.structgrad, f"{family}_{verb}")
+    schema, = torch._C._jit_get_schemas_for_operator(qualified)
+    if verb == "trace":
+        def function(*args: Any, **kwargs: Any) -> Trace:
+            return Trace(*op(*args, **kwargs))
+    else:
+        def function(*args: Any, **kwargs: Any) -> Any:
+            return op(*args, **kwargs)
+    function.__name__ = function.__qualname__ = verb
+    function.__module__ = f"structgrad.{family}"
+    function.__doc__ = doc + f"\n\nThe torch operator torch.ops.structgrad.{family}_{verb}."
+    function.__signature__ = _signature(schema)
+    return function
 
-    def trace(theta: torch.Tensor, generator: Optional[torch.Generator] = None) -> Trace:
-        return Trace(*impl.trace(theta, generator))
 
-    def trace_log_prob(theta: torch.Tensor, trace: torch.Tensor) -> torch.Tensor:
-        return impl.trace_log_prob(theta, trace)
+def make_family_modules(package: str) -> Dict[str, types.ModuleType]:
+    """One module per registered family, ``<package>.<family>``, registered in sys.modules."""
+    verbs: Dict[str, List[dict]] = {}
+    for operator in _C.operators():
+        verbs.setdefault(operator["family"], []).append(operator)
+    modules = {}
+    for entry in _C.families():
+        name = entry["name"]
+        module = types.ModuleType(f"{package}.{name}", entry["doc"] + _parameters_doc(entry["parameters"]))
+        module.name = name
+        module.parameters = {p["name"]: p["default"] for p in entry["parameters"]}
+        module.__all__ = ["name"]
+        for operator in verbs.get(name, []):
+            setattr(module, operator["verb"], _verb(name, operator["verb"], operator["doc"]))
+            module.__all__.append(operator["verb"])
+        sys.modules[module.__name__] = module
+        modules[name] = module
+    return modules
 
-    def conditional_gumbel(theta: torch.Tensor, trace: torch.Tensor,
-                           generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        return impl.conditional_gumbel(theta, trace, generator)
 
-    return (_documented(trace, trace_doc),
-            _documented(trace_log_prob, "log P(trace), differentiable in theta: (*batch). An invalid trace (an "
-                                        "entry that is not an admissible choice, a wrong length) raises ValueError."),
-            _documented(conditional_gumbel, conditional_doc))
+def _parameters_doc(parameters: List[dict]) -> str:
+    if not parameters:
+        return ""
+    lines = [f"    {p['name']}: {p['doc']}" + ("" if p["default"] is None else f" (default {p['default']})")
+             for p in parameters]
+    return "\n\nParameters, given to every verb:\n" + "\n".join(lines)
+
+
+def family(name: str, **params: int) -> "_C.Family":
+    """The family ``name`` with its parameters, as the estimators take it: ``family("topk", k=3)``."""
+    return _C.family(name, params)

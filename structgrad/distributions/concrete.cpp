@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 namespace structgrad::distributions {
 

@@ -4,7 +4,7 @@
 #include <limits>
 #include <typeinfo>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 namespace structgrad::distributions {
 namespace {

@@ -35,7 +35,7 @@
 
 #include <ATen/ATen.h>
 
-#include "structgrad/ops/noise.h"
+#include "structgrad/core/noise.h"
 
 namespace structgrad::distributions {
 

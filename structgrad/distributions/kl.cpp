@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 namespace structgrad::distributions {
 namespace {

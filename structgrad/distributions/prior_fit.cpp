@@ -7,7 +7,7 @@
 
 #include "structgrad/distributions/concrete.h"
 #include "structgrad/distributions/igr.h"
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 namespace structgrad::distributions {
 namespace {

@@ -5,12 +5,13 @@
 #include "structgrad/estimators/check.h"
 #include "structgrad/structures/arborescence.h"
 #include "structgrad/structures/categorical.h"
+#include "structgrad/structures/registry.h"
 #include "structgrad/testing/testing.h"
 
 namespace structgrad::estimators {
 namespace {
 
-const Family& categorical_family() { return categorical::family(); }
+Family categorical_family() { return categorical::family(); }
 
 at::Tensor fixed(int64_t n, uint64_t seed) {
   return at::randn({n}, at::make_generator<at::CPUGeneratorImpl>(seed), at::kDouble);

@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/structures/categorical.h"
 
 namespace structgrad::experiments {
@@ -35,7 +35,7 @@ at::Tensor reconstruction_loss(DiscreteVae& model, const at::Tensor& z, const at
 
 double test_loss(DiscreteVae& model, const at::Tensor& images) {
   torch::NoGradGuard no_grad;
-  const Family& family = categorical::family();
+  const Family family = categorical::family();
   double total = 0;
   for (int64_t start = 0; start < images.size(0); start += 1000) {
     at::Tensor x = images.slice(0, start, start + 1000);
@@ -65,7 +65,7 @@ at::Tensor kl_to_uniform(const at::Tensor& theta) {
 TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config) {
   torch::manual_seed(config.seed);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
-  const Family& family = categorical::family();
+  const Family family = categorical::family();
   DiscreteVae model(data.train_images.size(1), config.hidden, config.categories);
   estimators::Options options = run.options;
   int64_t step = 0;

@@ -122,6 +122,9 @@ struct SemisupervisedRun {
   int64_t labels;       // labelled training images
 };
 
+// Refuses an unknown dataset or method, naming it.
+void check_semisupervised_run(const SemisupervisedRun& run);
+
 // Seed 003 Table 2's figures for a run: accuracy in [0, 1] and bound; NaN where it has none.
 struct Table2Figures {
   double accuracy, bound;

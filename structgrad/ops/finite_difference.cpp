@@ -9,7 +9,7 @@
 #include <numeric>
 #include <vector>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 namespace structgrad::ops {
 namespace {

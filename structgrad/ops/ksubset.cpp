@@ -8,8 +8,9 @@
 #include <limits>
 #include <vector>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/solvers/capped_simplex.h"
+#include "structgrad/solvers/correlated_subset.h"
 
 namespace structgrad::ops {
 namespace {
@@ -237,49 +238,81 @@ void row_marginals_backward(const double* z, const double* g, int64_t n, int64_t
     marginals_backward_row(z, g, n, k, grad);
 }
 
-at::Tensor marginals_forward(const at::Tensor& z, int64_t k) {
+// A Gibbs distribution over subsets whose dynamic program runs row by row, on rows of `size`
+// scores: its log-partition, marginals and the marginals' backward (Cov(x) g).
+struct RowLaw {
+  double (*log_partition)(const double* z, int64_t size, int64_t k);
+  void (*marginals)(const double* z, int64_t size, int64_t k, double* out);
+  void (*marginals_backward)(const double* z, const double* g, int64_t size, int64_t k, double* grad);
+};
+
+// Independent items: z holds the n item scores.
+const RowLaw kIndependentItems = {row_log_partition, row_marginals, row_marginals_backward};
+
+// Correlated items (solvers/correlated_subset.h): z holds n item scores, then n - 1 scores of
+// adjacent selected pairs.
+int64_t items_of(int64_t size) { return (size + 1) / 2; }
+const RowLaw kAdjacentPairs = {
+    [](const double* z, int64_t size, int64_t k) {
+      return solvers::correlated_subset_log_partition(z, items_of(size), k);
+    },
+    [](const double* z, int64_t size, int64_t k, double* out) {
+      solvers::correlated_subset_marginals(z, items_of(size), k, out);
+    },
+    [](const double* z, const double* g, int64_t size, int64_t k, double* grad) {
+      solvers::correlated_subset_marginals_tangent(z, g, items_of(size), k, grad);
+    }};
+
+const RowLaw& row_law(int64_t law) { return law == 0 ? kIndependentItems : kAdjacentPairs; }
+
+at::Tensor marginals_forward(const at::Tensor& z, int64_t k, const RowLaw& law) {
   const int64_t n = z.size(-1);
-  return for_each_row(z, [&](int64_t, const double* row, double* out) { row_marginals(row, n, k, out); });
+  return for_each_row(z, [&](int64_t, const double* row, double* out) { law.marginals(row, n, k, out); });
 }
 
-at::Tensor marginals_backward(const at::Tensor& z, const at::Tensor& grad_output, int64_t k) {
+at::Tensor marginals_backward(const at::Tensor& z, const at::Tensor& grad_output, int64_t k, const RowLaw& law) {
   const int64_t n = z.size(-1);
   at::Tensor g = grad_output.to(at::kDouble).contiguous().expand_as(z).contiguous();
   const double* g_data = g.data_ptr<double>();
   return for_each_row(z, [&](int64_t r, const double* row, double* out) {
-    row_marginals_backward(row, g_data + r * n, n, k, out);
+    law.marginals_backward(row, g_data + r * n, n, k, out);
   });
 }
 
+// `law` indexes row_law: 0 for independent items, 1 for adjacent pairs.
 class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
  public:
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& z, int64_t k) {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& z, int64_t k, int64_t law) {
     ctx->save_for_backward({z});
     ctx->saved_data["k"] = k;
-    return marginals_forward(z, k);
+    ctx->saved_data["law"] = law;
+    return marginals_forward(z, k, row_law(law));
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     at::Tensor z = ctx->get_saved_variables()[0];
-    return {marginals_backward(z, grads[0], ctx->saved_data["k"].toInt()), at::Tensor()};
+    const RowLaw& law = row_law(ctx->saved_data["law"].toInt());
+    return {marginals_backward(z, grads[0], ctx->saved_data["k"].toInt(), law), at::Tensor(), at::Tensor()};
   }
 };
 
 class LogPartitionFunction : public torch::autograd::Function<LogPartitionFunction> {
  public:
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& z, int64_t k) {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& z, int64_t k, int64_t law) {
     ctx->save_for_backward({z});
     ctx->saved_data["k"] = k;
+    ctx->saved_data["law"] = law;
     const int64_t n = z.size(-1);
     at::Tensor log_z = for_each_row(
-        z, [&](int64_t, const double* row, double* out) { out[0] = row_log_partition(row, n, k); }, 1);
+        z, [&](int64_t, const double* row, double* out) { out[0] = row_law(law).log_partition(row, n, k); }, 1);
     return log_z.squeeze(-1);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     at::Tensor z = ctx->get_saved_variables()[0];
     // Through the differentiable marginals, so that log Z can be differentiated twice.
-    return {grads[0].unsqueeze(-1) * MarginalsFunction::apply(z, ctx->saved_data["k"].toInt()), at::Tensor()};
+    at::Tensor mu = MarginalsFunction::apply(z, ctx->saved_data["k"].toInt(), ctx->saved_data["law"].toInt());
+    return {grads[0].unsqueeze(-1) * mu, at::Tensor(), at::Tensor()};
   }
 };
 
@@ -388,16 +421,25 @@ void check_input(const char* function, const at::Tensor& z, int64_t k) {
   check::in_range(function, "k", k, 0, z.size(-1));
 }
 
+// Correlated subsets' scores: (*batch, 2n - 1), finite, 0 <= k <= n.
+void check_correlated_input(const char* function, const at::Tensor& z, int64_t k) {
+  check::logits(function, "z", z, 1);
+  check::finite(function, "z", z);
+  TORCH_CHECK_VALUE(z.size(-1) % 2 == 1, function, ": z must end in 2n - 1 scores (n items, then n - 1 adjacent "
+                    "pairs), got ", z.size(-1));
+  check::in_range(function, "k", k, 0, items_of(z.size(-1)));
+}
+
 }  // namespace
 
 at::Tensor ksubset_log_partition(const at::Tensor& z, int64_t k) {
   check_input("ksubset_log_partition", z, k);
-  return LogPartitionFunction::apply(z, k);
+  return LogPartitionFunction::apply(z, k, 0);
 }
 
 at::Tensor ksubset_marginals(const at::Tensor& z, int64_t k) {
   check_input("ksubset_marginals", z, k);
-  return MarginalsFunction::apply(z, k);
+  return MarginalsFunction::apply(z, k, 0);
 }
 
 at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& regularizer) {
@@ -411,6 +453,24 @@ at::Tensor regularized_topk_unrolled(const at::Tensor& z, int64_t k, const std::
                     "regularized_topk_unrolled: regularizer must be \"categorical_entropy\" or \"binary_entropy\" ",
                     "(the others have no smooth threshold equation to unroll), got \"", regularizer, "\"");
   return unrolled_regularized_topk(z, k, parse_regularizer(regularizer));
+}
+
+at::Tensor correlated_subset_log_partition(const at::Tensor& z, int64_t k) {
+  check_correlated_input("correlated_subset_log_partition", z, k);
+  return LogPartitionFunction::apply(z, k, 1);
+}
+
+at::Tensor correlated_subset_marginals(const at::Tensor& z, int64_t k) {
+  check_correlated_input("correlated_subset_marginals", z, k);
+  return MarginalsFunction::apply(z, k, 1);
+}
+
+at::Tensor correlated_subset_map(const at::Tensor& z, int64_t k) {
+  check_correlated_input("correlated_subset_map", z, k);
+  const int64_t size = z.size(-1);
+  return for_each_row(z, [&](int64_t, const double* row, double* out) {
+    solvers::correlated_subset_map(row, items_of(size), k, out);
+  });
 }
 
 }  // namespace structgrad::ops

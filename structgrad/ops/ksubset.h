@@ -15,13 +15,18 @@
 // search is never differentiated. regularized_topk_unrolled is the alternative for the
 // entropies, whose threshold solves a smooth equation: autograd through Newton steps on it.
 //
-// Correlated top-k ("exponential_family"): the Gibbs distribution p(S) ∝ exp(sum_{i in S} z_i)
+// E.F. entropy top-k ("exponential_family"): the Gibbs distribution p(S) ∝ exp(sum_{i in S} z_i)
 // over k-subsets. log Z and the marginals come from an O(nk) dynamic program over prefixes and
 // suffixes; the marginals' backward (the covariance times g) is a second O(nk) pass in the
 // expectation semiring, so nothing is stored per iteration. Each row runs in linear space on
 // weights shifted by its k-th largest logit where no table entry can overflow (one
 // multiply-add per cell: 20x the composed-ops DP under autograd, bench/topk_bench.cpp), in log
 // space otherwise, so everything stays finite for logits of any magnitude.
+//
+// Correlated subsets (seed 000's correlated top-k, solvers/correlated_subset.h): z is (*batch,
+// 2n - 1), n item scores then the scores of the n - 1 adjacent pairs, and the Gibbs distribution
+// over k-subsets with their adjacent-pair indicators has its own O(nk) DP, in log space; its
+// marginals' backward is the same DP carrying derivatives along g.
 //
 //   at::Tensor mu = structgrad::ops::ksubset_marginals(z, 3);   // (B, n), rows sum to 3
 //   at::Tensor x  = structgrad::ops::regularized_topk(z, 3, "euclidean");
@@ -49,5 +54,12 @@ at::Tensor regularized_topk(const at::Tensor& z, int64_t k, const std::string& r
 // from the last. Its gradient equals the hand-written one to rounding, since one Newton step
 // from the root has the implicit derivative; memory: a few (*batch, n) tensors per step.
 at::Tensor regularized_topk_unrolled(const at::Tensor& z, int64_t k, const std::string& regularizer);
+
+// The correlated-subset verbs on z (*batch, 2n - 1), 0 <= k <= n: log Z (*batch, differentiable
+// twice), the marginals of all 2n - 1 coordinates (differentiable, hand-written backward), and
+// the highest-scoring structure (not differentiable).
+at::Tensor correlated_subset_log_partition(const at::Tensor& z, int64_t k);
+at::Tensor correlated_subset_marginals(const at::Tensor& z, int64_t k);
+at::Tensor correlated_subset_map(const at::Tensor& z, int64_t k);
 
 }  // namespace structgrad::ops

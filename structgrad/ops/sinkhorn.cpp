@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/ops/finite_difference.h"
 
 namespace structgrad::ops {

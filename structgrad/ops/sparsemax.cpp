@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/solvers/capped_simplex.h"
 
 namespace structgrad::ops {

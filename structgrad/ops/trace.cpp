@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 namespace structgrad::ops {
 namespace {

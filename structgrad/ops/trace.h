@@ -12,7 +12,7 @@
 #include <functional>
 #include <memory>
 
-#include "structgrad/ops/noise.h"
+#include "structgrad/core/noise.h"
 #include "structgrad/solvers/recursion.h"
 
 namespace structgrad::ops {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <limits>
 
-#include "structgrad/solvers/vector_clones.h"
+#include "structgrad/core/vector_clones.h"
 
 namespace structgrad::solvers {
 namespace {

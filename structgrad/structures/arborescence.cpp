@@ -1,12 +1,13 @@
 #include "structgrad/structures/arborescence.h"
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/ops/matrix_tree.h"
 #include "structgrad/solvers/arborescence.h"
 #include "structgrad/solvers/cle_recursion.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/structures/recursive.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
 
 namespace structgrad::arborescence {
@@ -44,13 +45,13 @@ at::Tensor sample(const at::Tensor& theta, int64_t root, GeneratorOpt generator)
 
 at::Tensor relax(const at::Tensor& theta, double tau, int64_t root, bool hard, GeneratorOpt generator,
                  const std::string& backward) {
-  check_input("arborescence.relax", theta, root);
-  check::positive("arborescence.relax", "tau", tau);
-  at::Tensor perturbed = theta + graph::edge_noise(theta, false, generator);
-  auto solve = [root](const at::Tensor& z) { return ops::matrix_tree_marginals(z, /*directed=*/true, root); };
-  at::Tensor soft = regularized_argmax("arborescence.relax", perturbed / tau, 2, backward, solve);
-  if (!hard) return soft;
-  return maximum_arborescences(perturbed, root) + (soft - soft.detach());
+  const RelaxOptions options{tau, "", hard, explicit_backward("arborescence.relax", backward)};
+  return family(root).relax(theta, options, generator);
+}
+
+at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, int64_t root, const std::string& backward) {
+  const RelaxOptions options{tau, "", false, explicit_backward("arborescence.relax_perturbed", backward)};
+  return family(root).relax_perturbed(perturbed, options);
 }
 
 at::Tensor log_partition(const at::Tensor& theta, int64_t root) {
@@ -114,20 +115,57 @@ Family family(int64_t root) {
   Family f;
   f.name = "arborescence";
   f.event_dim = 2;
+  f.check = [root](const char* function, const at::Tensor& theta) { check_input(function, theta, root); };
   f.map = [root](const at::Tensor& theta) { return map(theta, root); };
   f.sample = [root](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, root, g); };
-  f.relax = [root](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-    check_only_regularizer("arborescence.relax", o.regularizer, "exponential_family");
-    return relax(theta, o.tau, root, o.hard, g, o.backward.empty() ? "custom" : o.backward);
+  f.relax_scores = [root](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
+    check::positive(function, "tau", o.tau);
+    check_only_regularizer(function, o.regularizer, "exponential_family");
+    auto solve = [root](const at::Tensor& z) { return ops::matrix_tree_marginals(z, /*directed=*/true, root); };
+    return regularized_argmax(function, perturbed / o.tau, 2, or_default(o.backward, "custom"), solve);
   };
   f.enumerate = [root](const at::Tensor& theta) { return enumerate(theta.size(-1), root, theta.options()); };
-  f.mean = [root](const at::Tensor& theta) { return marginals(theta, root); };
-  f.relax_perturbed = [root](const at::Tensor& perturbed, const RelaxOptions& o) {
-    check_only_regularizer("arborescence.relax", o.regularizer, "exponential_family");
-    return ops::matrix_tree_marginals(perturbed / o.tau, /*directed=*/true, root);
-  };
+  f.log_partition = [root](const at::Tensor& theta) { return log_partition(theta, root); };
+  f.marginals = [root](const at::Tensor& theta) { return marginals(theta, root); };
+  f.mean = f.marginals;
   verbs(root).install(f);
   return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "arborescence")
+      .def("map(Tensor theta, int root=0) -> Tensor", &map, "The maximum arborescence out of root (Chu-Liu-Edmonds).")
+      .def("sample(Tensor theta, int root=0, Generator? generator=None) -> Tensor", &sample,
+           "Perturb-and-MAP: the maximum arborescence under theta + G (one Gumbel per edge). Not the law of "
+           "``trace``, which follows the minimum arborescence under E (seed 002).")
+      .def("relax(Tensor theta, float tau, int root=0, bool hard=False, Generator? generator=None, "
+           "str backward=\"custom\") -> Tensor",
+           &relax,
+           "The stochastic softmax trick: edge marginals of the Gibbs distribution over arborescences at "
+           "(theta + G) / tau (log-stable directed matrix-tree theorem). hard=True: the exact arborescence "
+           "forward. backward=\"custom\" (hand-written) or \"finite_difference\".")
+      .def("relax_perturbed(Tensor perturbed, float tau, int root=0, str backward=\"custom\") -> Tensor",
+           &relax_perturbed, "``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``.")
+      .def("log_partition(Tensor theta, int root=0) -> Tensor", &log_partition,
+           "log of the sum over arborescences out of root of exp(score): (*batch).")
+      .def("marginals(Tensor theta, int root=0) -> Tensor", &marginals, "P(i -> j in A): (*batch, n, n).")
+      .def("enumerate(int n, int root=0, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, int64_t root, c10::optional<at::ScalarType> dtype) {
+             return enumerate(n, root, enumerate_options(dtype));
+           },
+           "Every arborescence of the complete digraph on n <= 7 vertices: (n^(n-2), n, n).")
+      .def("trace(Tensor theta, int root=0, Generator? generator=None) -> " STRUCTGRAD_TRACE_RETURNS,
+           [](const at::Tensor& theta, int64_t root, GeneratorOpt g) { return trace_tuple(trace(theta, root, g)); },
+           "Recursive Gumbel-Max with Chu-Liu-Edmonds (seed 002): E ~ Exp(exp(theta)) per edge; the structure is "
+           "the MINIMUM-sum arborescence under E, a different law from ``sample``'s maximum under theta + G. The "
+           "trace: every non-root node's cheapest in-edge (increasing node), then the cheapest edge into each "
+           "contracted cycle; keys i * n + j, padded with -1.")
+      .def("trace_log_prob(Tensor theta, Tensor trace, int root=0) -> Tensor", &trace_log_prob,
+           "log P(trace), differentiable in theta: (*batch). Invalid traces raise ValueError.")
+      .def("conditional_gumbel(Tensor theta, Tensor trace, int root=0, Generator? generator=None) -> Tensor",
+           &conditional_gumbel,
+           "theta + G = -log E given the trace (seed 002 App. B), reparameterized: (*batch, n, n), -inf off the "
+           "edges.");
 }
 
 }  // namespace structgrad::arborescence

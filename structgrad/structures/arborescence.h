@@ -33,6 +33,10 @@ at::Tensor sample(const at::Tensor& theta, int64_t root = 0, GeneratorOpt genera
 at::Tensor relax(const at::Tensor& theta, double tau, int64_t root = 0, bool hard = false,
                  GeneratorOpt generator = c10::nullopt, const std::string& backward = "custom");
 
+// relax on given perturbed scores (no noise drawn), e.g. from conditional_gumbel: (*batch, n, n).
+at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, int64_t root = 0,
+                           const std::string& backward = "custom");
+
 // log sum_A exp(score(A)): (*batch).
 at::Tensor log_partition(const at::Tensor& theta, int64_t root = 0);
 

@@ -1,6 +1,7 @@
 #include "structgrad/structures/bernoulli.h"
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/pairwise_binary.h"
 #include "structgrad/structures/relaxation.h"
 
@@ -32,13 +33,8 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
 }
 
 at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator, const std::string& backward) {
-  check_theta("bernoulli.relax", theta);
-  check::positive("bernoulli.relax", "tau", tau);
-  at::Tensor perturbed = perturb(theta, generator);
-  at::Tensor soft =
-      regularized_argmax("bernoulli.relax", perturbed / tau, 1, backward, [](const at::Tensor& z) { return at::sigmoid(z); });
-  if (!hard) return soft;
-  return threshold(perturbed.detach()) + (soft - soft.detach());
+  const RelaxOptions options{tau, "", hard, explicit_backward("bernoulli.relax", backward)};
+  return family().relax(theta, options, generator);
 }
 
 at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
@@ -63,28 +59,46 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
   return pairwise_binary::enumerate(n, options);
 }
 
-const Family& family() {
-  static const Family bernoulli_family = [] {
-    Family f;
-    f.name = "bernoulli";
-    f.event_dim = 1;
-    f.map = [](const at::Tensor& theta) { return map(theta); };
-    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
-    f.perturbation = [](const at::Tensor& theta, GeneratorOpt g) { return perturb(theta, g); };
-    f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-      check_only_regularizer("bernoulli.relax", o.regularizer, "binary_entropy");
-      return relax(theta, o.tau, o.hard, g, o.backward.empty() ? "custom" : o.backward);
-    };
-    f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
-      check_only_regularizer("bernoulli.relax", o.regularizer, "binary_entropy");
-      return at::sigmoid(perturbed / o.tau);
-    };
-    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
-    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    f.mean = [](const at::Tensor& theta) { return at::sigmoid(theta); };
-    return f;
-  }();
-  return bernoulli_family;
+Family family() {
+  Family f;
+  f.name = "bernoulli";
+  f.event_dim = 1;
+  f.check = check_theta;
+  f.map = map;
+  f.sample = sample;
+  f.perturbation = perturb;
+  f.relax_scores = [](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
+    check::positive(function, "tau", o.tau);
+    check_only_regularizer(function, o.regularizer, "binary_entropy");
+    return regularized_argmax(function, perturbed / o.tau, 1, or_default(o.backward, "custom"),
+                              [](const at::Tensor& z) { return at::sigmoid(z); });
+  };
+  f.enumerate = enumerate_by_size(enumerate);
+  f.log_prob = log_prob;
+  f.log_partition = log_partition;
+  f.marginals = marginals;
+  f.mean = f.marginals;
+  return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "bernoulli")
+      .def("map(Tensor theta) -> Tensor", &map, "1[theta > 0].")
+      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
+           "1[theta + L > 0], L logistic: Bernoulli(sigmoid(theta)).")
+      .def("perturb(Tensor theta, Generator? generator=None) -> Tensor", &perturb,
+           "theta + L, the perturbation ``sample`` thresholds (the same draw for the same generator state).")
+      .def("relax(Tensor theta, float tau, bool hard=False, Generator? generator=None, str backward=\"custom\") "
+           "-> Tensor",
+           &relax,
+           "The binary Concrete sigmoid((theta + L) / tau); hard=True: the exact sample forward. "
+           "backward: \"custom\" or \"finite_difference\".")
+      .def("log_partition(Tensor theta) -> Tensor", &log_partition, "sum_i softplus(theta_i): (*batch).")
+      .def("marginals(Tensor theta) -> Tensor", &marginals, "sigmoid(theta).")
+      .def("log_prob(Tensor theta, Tensor x) -> Tensor", &log_prob, "log P(z = x) for x (*, *batch, n): (*, *batch).")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "Every z in {0,1}^n: (2^n, n); n <= 16.");
 }
 
 }  // namespace structgrad::bernoulli

@@ -41,6 +41,6 @@ at::Tensor marginals(const at::Tensor& theta);
 // Every z in {0,1}^n: (2^n, n). n <= 16.
 at::Tensor enumerate(int64_t n, const at::TensorOptions& options = at::kDouble);
 
-const Family& family();
+Family family();
 
 }  // namespace structgrad::bernoulli

@@ -2,8 +2,9 @@
 
 #include <functional>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/solvers/recursive_algorithms.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/recursive.h"
 
 namespace structgrad::binary_tree {
@@ -118,19 +119,30 @@ at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, 
   return verbs().conditional_gumbel(theta, trace, generator);
 }
 
-const Family& family() {
-  static const Family binary_tree_family = [] {
-    Family f;
-    f.name = "binary_tree";
-    f.event_dim = 1;
-    f.map = [](const at::Tensor& theta) { return map(theta); };
-    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
-    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
-    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    verbs().install(f);
-    return f;
-  }();
-  return binary_tree_family;
+Family family() {
+  Family f;
+  f.name = "binary_tree";
+  f.event_dim = 1;
+  f.check = check_theta;
+  f.map = map;
+  f.sample = sample;
+  f.enumerate = enumerate_by_size(enumerate);
+  f.log_prob = log_prob;
+  verbs().install(f);
+  return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "binary_tree")
+      .def("map(Tensor theta) -> Tensor", &map, "The tree of theta.")
+      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample, "The tree of theta + G.")
+      .def("log_prob(Tensor theta, Tensor x) -> Tensor", &log_prob,
+           "log P(sample == x): a tree fixes its trace, so this is the trace's log-probability; (*, *batch).")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "Every binary tree on n ordered nodes (Catalan many), (C_n, n, n); n <= 10.")
+      .def_trace_verbs<&trace, &trace_log_prob, &conditional_gumbel>(
+          "The recursion's trace: every level's subtree roots, left to right, (*batch, n).");
 }
 
 }  // namespace structgrad::binary_tree

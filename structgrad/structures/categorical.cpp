@@ -1,7 +1,8 @@
 #include "structgrad/structures/categorical.h"
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/ops/sparsemax.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
 
 namespace structgrad::categorical {
@@ -47,20 +48,14 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
 
 at::Tensor relax(const at::Tensor& theta, double tau, const std::string& regularizer, bool hard,
                  GeneratorOpt generator, const std::string& backward) {
-  check_theta("categorical.relax", theta);
-  check::positive("categorical.relax", "tau", tau);
-  TORCH_CHECK_VALUE(regularizer == "entropy" || regularizer == "euclidean",
-                    "categorical.relax: regularizer must be \"entropy\" or \"euclidean\", got \"",
-                    regularizer, "\"");
-  at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
-  at::Tensor scaled = perturbed / tau;
-  auto solve = [regularizer](const at::Tensor& z) {
-    return regularizer == "entropy" ? at::softmax(z, -1) : ops::sparsemax(z);
-  };
-  at::Tensor soft = regularized_argmax("categorical.relax", scaled, 1, backward, solve);
-  if (!hard) return soft;
-  // (soft - soft) is exactly zero, so the forward is exactly the one-hot sample.
-  return one_hot_argmax(perturbed.detach()) + (soft - soft.detach());
+  const RelaxOptions options{tau, regularizer, hard, explicit_backward("categorical.relax", backward)};
+  return family().relax(theta, options, generator);
+}
+
+at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, const std::string& regularizer,
+                           const std::string& backward) {
+  const RelaxOptions options{tau, regularizer, false, explicit_backward("categorical.relax_perturbed", backward)};
+  return family().relax_perturbed(perturbed, options);
 }
 
 at::Tensor log_partition(const at::Tensor& theta) {
@@ -113,36 +108,69 @@ at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace,
   return below.scatter(-1, index, top);
 }
 
-const Family& family() {
-  static const Family categorical_family = [] {
-    Family f;
-    f.name = "categorical";
-    f.event_dim = 1;
-    f.map = [](const at::Tensor& theta) { return map(theta); };
-    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
-    f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-      return relax(theta, o.tau, o.regularizer.empty() ? "entropy" : o.regularizer, o.hard, g,
-                   o.backward.empty() ? "custom" : o.backward);
+Family family() {
+  Family f;
+  f.name = "categorical";
+  f.event_dim = 1;
+  f.check = check_theta;
+  f.map = map;
+  f.sample = sample;
+  f.relax_scores = [](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
+    check::positive(function, "tau", o.tau);
+    const std::string regularizer = or_default(o.regularizer, "entropy");
+    TORCH_CHECK_VALUE(regularizer == "entropy" || regularizer == "euclidean", function,
+                      ": regularizer must be \"entropy\" or \"euclidean\", got \"", regularizer, "\"");
+    auto solve = [regularizer](const at::Tensor& z) {
+      return regularizer == "entropy" ? at::softmax(z, -1) : ops::sparsemax(z);
     };
-    f.enumerate = [](const at::Tensor& theta) {
-      return enumerate(theta.size(-1), theta.options());
-    };
-    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    f.mean = [](const at::Tensor& theta) { return at::softmax(theta, -1); };
-    f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
-      const std::string regularizer = o.regularizer.empty() ? "entropy" : o.regularizer;
-      TORCH_CHECK_VALUE(regularizer == "entropy" || regularizer == "euclidean",
-                        "categorical.relax: regularizer must be \"entropy\" or \"euclidean\", got \"", regularizer, "\"");
-      return regularizer == "entropy" ? at::softmax(perturbed / o.tau, -1) : ops::sparsemax(perturbed / o.tau);
-    };
-    f.trace = [](const at::Tensor& theta, GeneratorOpt g) { return trace(theta, g); };
-    f.trace_log_prob = [](const at::Tensor& theta, const at::Tensor& t) { return trace_log_prob(theta, t); };
-    f.conditional_gumbel = [](const at::Tensor& theta, const at::Tensor& t, GeneratorOpt g) {
-      return conditional_gumbel(theta, t, g);
-    };
-    return f;
-  }();
-  return categorical_family;
+    return regularized_argmax(function, perturbed / o.tau, 1, or_default(o.backward, "custom"), solve);
+  };
+  f.enumerate = enumerate_by_size(enumerate);
+  f.log_prob = log_prob;
+  f.log_partition = log_partition;
+  f.marginals = marginals;
+  f.mean = marginals;
+  f.trace = trace;
+  f.trace_log_prob = trace_log_prob;
+  f.conditional_gumbel = conditional_gumbel;
+  return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "categorical")
+      .def("map(Tensor theta) -> Tensor", &map, "argmax_i theta_i as a one-hot vector.")
+      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
+           "Gumbel-max: map(theta + G), distributed as softmax(theta).")
+      .def("relax(Tensor theta, float tau, str regularizer=\"entropy\", bool hard=False, Generator? generator=None, "
+           "str backward=\"custom\") -> Tensor",
+           &relax,
+           "The stochastic softmax trick: regularized argmax of (theta + G) / tau.\n\n"
+           "regularizer=\"entropy\" is the Gumbel-softmax, \"euclidean\" is sparsemax (closed-form backward). "
+           "hard=True returns the exact sample forward and the relaxed gradient backward. backward=\"custom\" is "
+           "the hand-written backward, \"finite_difference\" two more solver calls along the incoming gradient "
+           "(the Jacobian is symmetric).")
+      .def("relax_perturbed(Tensor perturbed, float tau, str regularizer=\"entropy\", str backward=\"custom\") "
+           "-> Tensor",
+           &relax_perturbed, "``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``.")
+      .def("log_partition(Tensor theta) -> Tensor", &log_partition,
+           "logsumexp(theta) over the last dimension: (*batch).")
+      .def("marginals(Tensor theta) -> Tensor", &marginals,
+           "softmax(theta): the probability of each category, (*batch, n).")
+      .def("log_prob(Tensor theta, Tensor x) -> Tensor", &log_prob,
+           "log P(sample(theta) == x) for one-hot x broadcastable to theta.")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "All n one-hot vectors, (n, n).")
+      .def("trace(Tensor theta, Generator? generator=None) -> " STRUCTGRAD_TRACE_RETURNS,
+           [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(trace(theta, g)); },
+           "Recursive Gumbel-Max with one step: the sample and its trace, the argmin of E / exp(theta) with "
+           "E ~ Exp(1); the same draw as ``sample`` for the same generator state.")
+      .def("trace_log_prob(Tensor theta, Tensor trace) -> Tensor", &trace_log_prob,
+           "log P(trace) = log_softmax(theta)[trace], differentiable in theta: (*batch).")
+      .def("conditional_gumbel(Tensor theta, Tensor trace, Generator? generator=None) -> Tensor",
+           &conditional_gumbel,
+           "theta + G conditioned on argmax(theta + G) == trace (the -log E scale), reparameterized in theta: "
+           "(*batch, n).");
 }
 
 }  // namespace structgrad::categorical

@@ -33,6 +33,10 @@ at::Tensor relax(const at::Tensor& theta, double tau, const std::string& regular
                  bool hard = false, GeneratorOpt generator = c10::nullopt,
                  const std::string& backward = "custom");
 
+// relax on given perturbed scores (no noise drawn), e.g. from conditional_gumbel: (*batch, n).
+at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, const std::string& regularizer = "entropy",
+                           const std::string& backward = "custom");
+
 // log sum_i exp(theta_i): (*batch).
 at::Tensor log_partition(const at::Tensor& theta);
 
@@ -58,6 +62,6 @@ at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace);
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace,
                               GeneratorOpt generator = c10::nullopt);
 
-const Family& family();
+Family family();
 
 }  // namespace structgrad::categorical

@@ -1,15 +1,6 @@
 #include "structgrad/structures/family.h"
 
-#include "structgrad/structures/arborescence.h"
-#include "structgrad/structures/bernoulli.h"
-#include "structgrad/structures/binary_tree.h"
-#include "structgrad/structures/categorical.h"
 #include "structgrad/structures/graph.h"
-#include "structgrad/structures/matching.h"
-#include "structgrad/structures/permutation.h"
-#include "structgrad/structures/ranking.h"
-#include "structgrad/structures/spanning_tree.h"
-#include "structgrad/structures/topk.h"
 
 namespace structgrad {
 
@@ -20,37 +11,40 @@ std::vector<int64_t> Family::batch_shape(const at::Tensor& theta) const {
   return {sizes.begin(), sizes.end() - event_dim};
 }
 
+std::vector<int64_t> Family::event_shape(int64_t n) const {
+  if (theta_event_shape) return theta_event_shape(n);
+  return std::vector<int64_t>(event_dim, n);
+}
+
 at::Tensor Family::perturb(const at::Tensor& theta, GeneratorOpt generator) const {
   if (perturbation) return perturbation(theta, generator);
   return theta + graph::edge_noise(theta, symmetric, generator);
 }
 
+at::Tensor Family::relax_perturbed(const at::Tensor& perturbed, const RelaxOptions& options) const {
+  const std::string function = name + ".relax_perturbed";
+  TORCH_CHECK_VALUE(relax_scores, function, ": the family ", name, " has no relaxation");
+  check(function.c_str(), perturbed);
+  return relax_scores(function.c_str(), perturbed, options);
+}
+
+at::Tensor Family::relax(const at::Tensor& theta, const RelaxOptions& options, GeneratorOpt generator) const {
+  const std::string function = name + ".relax";
+  TORCH_CHECK_VALUE(has_relax(), function, ": the family ", name, " has no stochastic softmax trick",
+                    relax_scores ? " (its relax_perturbed relaxes another structure, for RELAX's control variate)" : "",
+                    "; its gradient estimators are the score-function ones (reinforce, and the trace estimators ",
+                    "where it has traces)");
+  check(function.c_str(), theta);
+  at::Tensor perturbed = perturb(theta, generator);
+  at::Tensor soft = relax_scores(function.c_str(), perturbed, options);
+  if (!options.hard) return soft;
+  // (soft - soft) is exactly zero, so the forward is exactly the sample of the same noise.
+  return map(perturbed.detach()).to(soft.scalar_type()) + (soft - soft.detach());
+}
+
 void check_only_regularizer(const char* function, const std::string& given, const char* only) {
   TORCH_CHECK_VALUE(given.empty() || given == only, function, ": the only regularizer is \"", only, "\", got \"",
                     given, "\"");
-}
-
-Family family(const std::string& name, const FamilyOptions& options) {
-  if (name == "categorical") return categorical::family();
-  if (name == "permutation") return permutation::family();
-  if (name == "spanning_tree") return spanning_tree::family();
-  if (name == "ranking") return ranking::family();
-  if (name == "matching") return matching::family();
-  if (name == "binary_tree") return binary_tree::family();
-  if (name == "bernoulli") return bernoulli::family();
-  if (name == "arborescence") return arborescence::family(options.root);
-  if (name == "topk") {
-    TORCH_CHECK_VALUE(options.k >= 0, "family topk: the subset size k must be given");
-    return topk::family(options.k);
-  }
-  std::string known;
-  for (const auto& n : family_names()) known += (known.empty() ? "" : ", ") + n;
-  TORCH_CHECK_VALUE(false, "unknown structure family '", name, "' (known: ", known, ")");
-}
-
-std::vector<std::string> family_names() {
-  return {"categorical", "topk", "ranking", "permutation", "matching", "spanning_tree", "arborescence", "binary_tree",
-          "bernoulli"};
 }
 
 }  // namespace structgrad

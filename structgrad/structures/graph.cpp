@@ -6,7 +6,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 namespace structgrad::graph {
 

@@ -6,7 +6,7 @@
 
 #include <functional>
 
-#include "structgrad/ops/noise.h"
+#include "structgrad/core/noise.h"
 
 namespace structgrad::graph {
 

@@ -1,10 +1,11 @@
 #include "structgrad/structures/matching.h"
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/ops/sinkhorn.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/recursive.h"
 
 namespace structgrad::matching {
@@ -68,23 +69,37 @@ at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, 
   return verbs().conditional_gumbel(theta, trace, generator);
 }
 
-const Family& family() {
-  static const Family matching_family = [] {
-    Family f;
-    f.name = "matching";
-    f.event_dim = 2;
-    f.map = [](const at::Tensor& theta) { return map(theta); };
-    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
-    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
-    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
-      check_only_regularizer("matching.relax", o.regularizer, "sinkhorn");
-      return ops::sinkhorn(perturbed / o.tau);
-    };
-    verbs().install(f);
-    return f;
-  }();
-  return matching_family;
+Family family() {
+  Family f;
+  f.name = "matching";
+  f.event_dim = 2;
+  f.check = check_theta;
+  f.map = map;
+  f.sample = sample;
+  f.enumerate = enumerate_by_size(enumerate);
+  f.log_prob = log_prob;
+  f.relax_scores = [](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
+    check::positive(function, "tau", o.tau);
+    check_only_regularizer(function, o.regularizer, "sinkhorn");
+    return ops::sinkhorn(perturbed / o.tau);
+  };
+  f.relaxes_map = false;
+  verbs().install(f);
+  return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "matching")
+      .def("map(Tensor theta) -> Tensor", &map,
+           "The greedy matching: n times the best entry whose row and column are free.")
+      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample, "The greedy matching of theta + G.")
+      .def("log_prob(Tensor theta, Tensor x) -> Tensor", &log_prob,
+           "log P(sample == x): the sum over the n! orders of x's entries (n <= 8); (*, *batch).")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "Every permutation matrix, (n!, n, n); n <= 8.")
+      .def_trace_verbs<&trace, &trace_log_prob, &conditional_gumbel>(
+          "The greedy recursion: the matching and its trace, the n entries i * n + j in the order picked.");
 }
 
 }  // namespace structgrad::matching

@@ -34,6 +34,6 @@ at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace);
 // theta + G given the trace, (*batch, n, n), reparameterized.
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator = c10::nullopt);
 
-const Family& family();
+Family family();
 
 }  // namespace structgrad::matching

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/solvers/pairwise_binary.h"
 #include "structgrad/structures/graph.h"
 

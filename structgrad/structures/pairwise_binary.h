@@ -19,7 +19,7 @@
 #include <limits>
 #include <string>
 
-#include "structgrad/ops/noise.h"
+#include "structgrad/core/noise.h"
 
 namespace structgrad::pairwise_binary {
 

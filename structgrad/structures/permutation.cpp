@@ -5,10 +5,11 @@
 #include <limits>
 #include <vector>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/ops/sinkhorn.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/hungarian.h"
+#include "structgrad/structures/operators.h"
 
 namespace structgrad::permutation {
 namespace {
@@ -57,6 +58,29 @@ at::Tensor assignment_indicator(const char* function, const at::Tensor& scores) 
   return indicator.to(scores.scalar_type());
 }
 
+// The family with Gumbel-Sinkhorn's iteration budget fixed.
+Family sinkhorn_family(int64_t iterations, double tolerance) {
+  Family f;
+  f.name = "permutation";
+  f.event_dim = 2;
+  f.check = check_scores;
+  f.map = map;
+  f.sample = sample;
+  f.relax_scores = [iterations, tolerance](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
+    // -inf (a forbidden pair) has no relaxation: Sinkhorn needs finite scores.
+    check::finite(function, "theta", perturbed);
+    check::positive(function, "tau", o.tau);
+    check_only_regularizer(function, o.regularizer, "entropy");
+    const std::string backward = or_default(o.backward, "implicit");
+    TORCH_CHECK_VALUE(backward == "implicit" || backward == "unroll" || backward == "finite_difference", function,
+                      ": backward must be \"implicit\", \"unroll\" or \"finite_difference\", got \"", backward, "\"");
+    return ops::sinkhorn(perturbed / o.tau, iterations, tolerance, backward);
+  };
+  f.enumerate = enumerate_by_size(enumerate);
+  f.mean = [](const at::Tensor& theta) { return ops::sinkhorn(theta); };
+  return f;
+}
+
 }  // namespace
 
 at::Tensor map(const at::Tensor& theta) {
@@ -72,18 +96,12 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
 
 at::Tensor relax(const at::Tensor& theta, double tau, int64_t iterations, double tolerance,
                  const std::string& backward, bool hard, GeneratorOpt generator) {
-  check_square("permutation.relax", theta);
-  // NaN included.
-  check::finite("permutation.relax", "theta", theta);
-  check::positive("permutation.relax", "tau", tau);
-  TORCH_CHECK_VALUE(backward == "implicit" || backward == "unroll" || backward == "finite_difference",
-                    "permutation.relax: backward must be \"implicit\", \"unroll\" or \"finite_difference\", got \"",
-                    backward, "\"");
-  at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
-  at::Tensor soft = ops::sinkhorn(perturbed / tau, iterations, tolerance, backward);
-  if (!hard) return soft;
-  // (soft - soft) is exactly zero, so the forward is exactly the sample.
-  return assignment_indicator("permutation.relax", perturbed) + (soft - soft.detach());
+  const RelaxOptions options{tau, "", hard, explicit_backward("permutation.relax", backward)};
+  return sinkhorn_family(iterations, tolerance).relax(theta, options, generator);
+}
+
+at::Tensor sinkhorn(const at::Tensor& z, int64_t iterations, double tolerance, const std::string& backward) {
+  return ops::sinkhorn(z, iterations, tolerance, backward);
 }
 
 at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
@@ -96,22 +114,32 @@ at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {
   return out.to(options);
 }
 
-const Family& family() {
-  static const Family permutation_family = [] {
-    Family f;
-    f.name = "permutation";
-    f.event_dim = 2;
-    f.map = [](const at::Tensor& theta) { return map(theta); };
-    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
-    f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-      check_only_regularizer("permutation.relax", o.regularizer, "entropy");
-      return relax(theta, o.tau, 20, 0, o.backward.empty() ? "implicit" : o.backward, o.hard, g);
-    };
-    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
-    f.mean = [](const at::Tensor& theta) { return ops::sinkhorn(theta); };
-    return f;
-  }();
-  return permutation_family;
+Family family() { return sinkhorn_family(20, 0); }
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "permutation")
+      .def("map(Tensor theta) -> Tensor", &map,
+           "The highest-scoring permutation (Hungarian / Jonker-Volgenant, O(n^3) per instance).")
+      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
+           "Perturb-and-MAP: map(theta + G) with one Gumbel per entry. Not the Gibbs distribution.")
+      .def("relax(Tensor theta, float tau, int iterations=20, float tolerance=0., str backward=\"implicit\", "
+           "bool hard=False, Generator? generator=None) -> Tensor",
+           &relax,
+           "Gumbel-Sinkhorn: ``sinkhorn((theta + G) / tau, iterations, tolerance, backward)``, a doubly-stochastic "
+           "(*batch, n, n) matrix, with the same noise as ``sample`` for the same generator state.\n\n"
+           "backward=\"implicit\" (default) differentiates the Sinkhorn fixed point: memory independent of "
+           "``iterations``, exact once the forward has converged. backward=\"unroll\" is the exact gradient of the "
+           "truncated forward. backward=\"finite_difference\" runs the forward twice more along the incoming "
+           "gradient, exact (to the difference's error) once converged. hard=True: the exact sample forward, the "
+           "relaxed gradient backward.")
+      .def("sinkhorn(Tensor z, int iterations=20, float tolerance=0., str backward=\"implicit\") -> Tensor",
+           &sinkhorn,
+           "Log-domain Sinkhorn of (*batch, n, n) scores, no noise: the entropy-regularized assignment "
+           "argmax_P <z, P> - sum P log P over doubly-stochastic P. An instance stops early once its row sums are "
+           "within ``tolerance`` of 1 (0: always ``iterations``).")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "Every n x n permutation matrix: (n!, n, n), 1 <= n <= 8.");
 }
 
 }  // namespace structgrad::permutation

@@ -38,12 +38,16 @@ at::Tensor relax(const at::Tensor& theta, double tau, int64_t iterations = 20, d
                  const std::string& backward = "implicit", bool hard = false,
                  GeneratorOpt generator = c10::nullopt);
 
+// Log-domain Sinkhorn of scores z, no noise: ops::sinkhorn.
+at::Tensor sinkhorn(const at::Tensor& z, int64_t iterations = 20, double tolerance = 0,
+                    const std::string& backward = "implicit");
+
 // Every permutation matrix of size n, in lexicographic order of the column assignment:
 // (n!, n, n). 1 <= n <= 8.
 at::Tensor enumerate(int64_t n, const at::TensorOptions& options = at::kDouble);
 
 // As an estimator sees it: relax with the defaults above (regularizer empty or "entropy"),
 // and the noise-free Sinkhorn of theta as straight-through's mean.
-const Family& family();
+Family family();
 
 }  // namespace structgrad::permutation

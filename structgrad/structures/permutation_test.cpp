@@ -4,6 +4,7 @@
 
 #include "structgrad/estimators/estimators.h"
 #include "structgrad/ops/sinkhorn.h"
+#include "structgrad/structures/registry.h"
 #include "structgrad/testing/testing.h"
 
 namespace structgrad::permutation {
@@ -120,7 +121,7 @@ TEST(Permutation, EstimatorsThatNeedNoLogProbRun) {
   at::Tensor theta = at::randn({2, 4, 4}, seeded(70), at::kDouble).requires_grad_(true);
   at::Tensor target = enumerate(4)[5];
   auto f = [&](const at::Tensor& x) { return (x - target).pow(2).sum({-2, -1}); };
-  const Family& perm = structgrad::family("permutation");
+  const Family perm = structgrad::family("permutation");
   EXPECT_EQ(perm.event_dim, 2);
   for (const char* name : {"straight_through", "relaxed"}) {
     estimators::Options options;

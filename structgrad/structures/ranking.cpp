@@ -1,8 +1,9 @@
 #include "structgrad/structures/ranking.h"
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/recursive_algorithms.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/recursive.h"
 
 namespace structgrad::ranking {
@@ -82,19 +83,34 @@ at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, 
   return verbs().conditional_gumbel(theta, trace, generator);
 }
 
-const Family& family() {
-  static const Family ranking_family = [] {
-    Family f;
-    f.name = "ranking";
-    f.event_dim = 1;
-    f.map = [](const at::Tensor& theta) { return map(theta); };
-    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
-    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
-    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    verbs().install(f);
-    return f;
-  }();
-  return ranking_family;
+Family family() {
+  Family f;
+  f.name = "ranking";
+  f.event_dim = 1;
+  f.check = check_theta;
+  f.map = map;
+  f.sample = sample;
+  f.enumerate = enumerate_by_size(enumerate);
+  f.log_prob = log_prob;
+  verbs().install(f);
+  return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "ranking")
+      .def("map(Tensor theta) -> Tensor", &map, "The items by decreasing score.")
+      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
+           "Plackett-Luce: the items by decreasing theta + G.")
+      .def("log_prob(Tensor theta, Tensor x) -> Tensor", &log_prob,
+           "log P(sample == x) for rank matrices x (*, *batch, n, n): (*, *batch), differentiable.")
+      .def("order_log_prob(Tensor theta, Tensor order) -> Tensor", &order_log_prob,
+           "log P(the first m ranks are ``order``) for order (*batch, m) item indices, m <= n: the Plackett-Luce "
+           "probability of a full or partial ordering. (*batch), differentiable.")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "Every ordering of n items, (n!, n, n); n <= 8.")
+      .def_trace_verbs<&trace, &trace_log_prob, &conditional_gumbel>(
+          "Insertion sort as a recursion: the ranking and its trace, the items in rank order, (*batch, n).");
 }
 
 }  // namespace structgrad::ranking

@@ -4,7 +4,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/solvers/enumerate.h"
 
 namespace structgrad::recursive {

@@ -6,6 +6,7 @@
 #include "structgrad/structures/categorical.h"
 #include "structgrad/structures/family.h"
 #include "structgrad/structures/permutation.h"
+#include "structgrad/structures/registry.h"
 #include "structgrad/testing/testing.h"
 
 namespace structgrad {
@@ -41,11 +42,11 @@ TEST(Relaxation, FiniteDifferenceBackwardAgreesWithTheCustomOneForEveryFamily) {
                                    {"topk", "exponential_family"},   {"topk", "euclidean"},
                                    {"topk", "categorical_entropy"},  {"topk", "binary_entropy"},
                                    {"spanning_tree", ""},            {"arborescence", ""}};
-  FamilyOptions parameters;
-  parameters.k = 3;
-  parameters.root = 1;
   uint64_t seed = 10;
   for (const auto& c : cases) {
+    FamilyParams parameters;
+    if (c.family == "topk") parameters["k"] = 3;
+    if (c.family == "arborescence") parameters["root"] = 1;
     const Family f = family(c.family, parameters);
     for (bool hard : {false, true}) {
       at::Tensor theta = random_theta(c.family, 4, 6, ++seed);
@@ -82,9 +83,7 @@ TEST(Relaxation, PermutationFiniteDifferenceAgreesWithImplicitOnceConverged) {
 // topk's entropies have an iterative forward: "unroll" (autograd through Newton steps from the
 // root) equals the custom backward to rounding, and both equal finite differences to theirs.
 TEST(Relaxation, TopkUnrollAgreesWithCustomAndFiniteDifference) {
-  FamilyOptions parameters;
-  parameters.k = 3;
-  const Family f = family("topk", parameters);
+  const Family f = family("topk", {{"k", 3}});
   double worst_unroll = 0, worst_fd = 0;
   uint64_t seed = 40;
   for (const char* regularizer : {"categorical_entropy", "binary_entropy"})
@@ -122,11 +121,11 @@ TEST(Relaxation, BadBackwardNamesTheArgument) {
   }
   EXPECT_THROW(arborescence::relax(m, 1.0, 0, false, c10::nullopt, "unroll"), c10::ValueError);
   EXPECT_THROW(permutation::relax(m, 1.0, 20, 0, "custom"), c10::ValueError);
-  EXPECT_THROW(family("topk", {2, 0}).relax(v, RelaxOptions{1.0, "", false, "exact"}, c10::nullopt), c10::ValueError);
+  EXPECT_THROW(family("topk", {{"k", 2}}).relax(v, RelaxOptions{1.0, "", false, "exact"}, c10::nullopt), c10::ValueError);
   // Only topk's iterative regularizers unroll; the message says which backward the others take.
   for (const char* regularizer : {"exponential_family", "euclidean"}) {
     try {
-      family("topk", {2, 0}).relax(v, RelaxOptions{1.0, regularizer, false, "unroll"}, c10::nullopt);
+      family("topk", {{"k", 2}}).relax(v, RelaxOptions{1.0, regularizer, false, "unroll"}, c10::nullopt);
       ADD_FAILURE() << regularizer << " accepted backward \"unroll\"";
     } catch (const c10::ValueError& e) {
       EXPECT_NE(std::string(e.what()).find("topk.relax: backward must be \"custom\" or \"finite_difference\""),
@@ -135,7 +134,7 @@ TEST(Relaxation, BadBackwardNamesTheArgument) {
     }
   }
   try {
-    family("topk", {2, 0}).relax(v, RelaxOptions{1.0, "binary_entropy", false, "implicit"}, c10::nullopt);
+    family("topk", {{"k", 2}}).relax(v, RelaxOptions{1.0, "binary_entropy", false, "implicit"}, c10::nullopt);
     ADD_FAILURE() << "accepted backward \"implicit\"";
   } catch (const c10::ValueError& e) {
     EXPECT_NE(std::string(e.what()).find("\"finite_difference\" or \"unroll\", got \"implicit\""), std::string::npos)

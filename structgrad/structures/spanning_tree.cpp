@@ -1,12 +1,13 @@
 #include "structgrad/structures/spanning_tree.h"
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/ops/matrix_tree.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/kruskal.h"
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/recursive.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
 
 namespace structgrad::spanning_tree {
@@ -62,13 +63,13 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
 }
 
 at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator, const std::string& backward) {
-  graph::check_weights("spanning_tree.relax", theta, true);
-  check::positive("spanning_tree.relax", "tau", tau);
-  at::Tensor perturbed = theta + graph::edge_noise(theta, true, generator);
-  auto solve = [](const at::Tensor& z) { return ops::matrix_tree_marginals(z, /*directed=*/false); };
-  at::Tensor soft = regularized_argmax("spanning_tree.relax", perturbed / tau, 2, backward, solve);
-  if (!hard) return soft;
-  return maximum_trees(perturbed) + (soft - soft.detach());
+  const RelaxOptions options{tau, "", hard, explicit_backward("spanning_tree.relax", backward)};
+  return family().relax(theta, options, generator);
+}
+
+at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, const std::string& backward) {
+  const RelaxOptions options{tau, "", false, explicit_backward("spanning_tree.relax_perturbed", backward)};
+  return family().relax_perturbed(perturbed, options);
 }
 
 at::Tensor log_partition(const at::Tensor& theta) {
@@ -115,29 +116,61 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   return recursive::unordered_log_prob("spanning_tree.log_prob", theta, parts.reshape(shape), key_space(n));
 }
 
-const Family& family() {
-  static const Family spanning_tree_family = [] {
-    Family f;
-    f.name = "spanning_tree";
-    f.event_dim = 2;
-    f.symmetric = true;
-    f.map = [](const at::Tensor& theta) { return map(theta); };
-    f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
-    f.relax = [](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-      check_only_regularizer("spanning_tree.relax", o.regularizer, "exponential_family");
-      return relax(theta, o.tau, o.hard, g, o.backward.empty() ? "custom" : o.backward);
-    };
-    f.enumerate = [](const at::Tensor& theta) { return enumerate(theta.size(-1), theta.options()); };
-    f.mean = [](const at::Tensor& theta) { return marginals(theta); };
-    f.log_prob = [](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x); };
-    f.relax_perturbed = [](const at::Tensor& perturbed, const RelaxOptions& o) {
-      check_only_regularizer("spanning_tree.relax", o.regularizer, "exponential_family");
-      return ops::matrix_tree_marginals(perturbed / o.tau, /*directed=*/false);
-    };
-    verbs().install(f);
-    return f;
-  }();
-  return spanning_tree_family;
+Family family() {
+  Family f;
+  f.name = "spanning_tree";
+  f.event_dim = 2;
+  f.symmetric = true;
+  f.check = [](const char* function, const at::Tensor& theta) { graph::check_weights(function, theta, true); };
+  f.map = map;
+  f.sample = sample;
+  f.relax_scores = [](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
+    check::positive(function, "tau", o.tau);
+    check_only_regularizer(function, o.regularizer, "exponential_family");
+    auto solve = [](const at::Tensor& z) { return ops::matrix_tree_marginals(z, /*directed=*/false); };
+    return regularized_argmax(function, perturbed / o.tau, 2, or_default(o.backward, "custom"), solve);
+  };
+  f.enumerate = enumerate_by_size(enumerate);
+  f.log_prob = log_prob;
+  f.log_partition = log_partition;
+  f.marginals = marginals;
+  f.mean = f.marginals;
+  verbs().install(f);
+  return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "spanning_tree")
+      .def("map(Tensor theta) -> Tensor", &map, "The maximum spanning tree (Kruskal).")
+      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
+           "Perturb-and-MAP: Kruskal on theta + G, one Gumbel per undirected edge.")
+      .def("relax(Tensor theta, float tau, bool hard=False, Generator? generator=None, str backward=\"custom\") "
+           "-> Tensor",
+           &relax,
+           "The stochastic softmax trick: edge marginals of the Gibbs distribution over trees at (theta + G) / tau "
+           "(log-stable matrix-tree theorem). hard=True: the exact tree forward. backward=\"custom\" "
+           "(hand-written) or \"finite_difference\" (two more solver calls).")
+      .def("relax_perturbed(Tensor perturbed, float tau, str backward=\"custom\") -> Tensor", &relax_perturbed,
+           "``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``.")
+      .def("log_partition(Tensor theta) -> Tensor", &log_partition,
+           "log of the sum over spanning trees of exp(score): (*batch).")
+      .def("marginals(Tensor theta) -> Tensor", &marginals, "P({i, j} in T), symmetric (*batch, n, n).")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "Every spanning tree of the complete graph on n <= 8 vertices: (n^(n-2), n, n).")
+      .def("log_prob(Tensor theta, Tensor x) -> Tensor", &log_prob,
+           "log P(sample == x): the sum over the (n-1)! orders in which Kruskal adds x's edges (n <= 9). "
+           "x: (*, *batch, n, n); returns (*, *batch).")
+      .def("trace(Tensor theta, Generator? generator=None) -> " STRUCTGRAD_TRACE_RETURNS,
+           [](const at::Tensor& theta, GeneratorOpt g) { return trace_tuple(trace(theta, g)); },
+           "Recursive Gumbel-Max with Kruskal: the tree and its trace, the n - 1 edges in the order added as keys "
+           "i * n + j (i < j), (*batch, n - 1). The same law as ``sample``.")
+      .def("trace_log_prob(Tensor theta, Tensor trace) -> Tensor", &trace_log_prob,
+           "log P(trace), differentiable in theta: (*batch). An invalid trace (an entry that is not an admissible "
+           "choice, a wrong length) raises ValueError.")
+      .def("conditional_gumbel(Tensor theta, Tensor trace, Generator? generator=None) -> Tensor",
+           &conditional_gumbel,
+           "theta + G given the trace, symmetric (*batch, n, n) with -inf on the diagonal; reparameterized.");
 }
 
 }  // namespace structgrad::spanning_tree

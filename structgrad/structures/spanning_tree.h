@@ -30,6 +30,9 @@ at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt
 at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, GeneratorOpt generator = c10::nullopt,
                  const std::string& backward = "custom");
 
+// relax on given perturbed scores (no noise drawn), e.g. from conditional_gumbel: (*batch, n, n).
+at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, const std::string& backward = "custom");
+
 // log sum_T exp(score(T)): (*batch).
 at::Tensor log_partition(const at::Tensor& theta);
 
@@ -53,6 +56,6 @@ at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, 
 // (n <= 9). x: (*, *batch, n, n) symmetric trees; returns (*, *batch).
 at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x);
 
-const Family& family();
+Family family();
 
 }  // namespace structgrad::spanning_tree

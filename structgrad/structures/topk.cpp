@@ -1,10 +1,11 @@
 #include "structgrad/structures/topk.h"
 
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 #include "structgrad/ops/ksubset.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/recursive.h"
+#include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
 
 namespace structgrad::topk {
@@ -20,9 +21,11 @@ bool has_smooth_threshold(const std::string& regularizer) {
   return regularizer == "categorical_entropy" || regularizer == "binary_entropy";
 }
 
-// What relax and relax_perturbed check of their arguments past the scores.
-void check_relaxation(const char* function, double tau, const std::string& regularizer, const std::string& backward) {
-  check::positive(function, "tau", tau);
+// relax_perturbed of checked scores: the options' checks, then the regularized argmax.
+at::Tensor relax_scores(const char* function, const at::Tensor& perturbed, int64_t k, const RelaxOptions& options) {
+  const std::string regularizer = or_default(options.regularizer, "exponential_family");
+  const std::string backward = or_default(options.backward, "custom");
+  check::positive(function, "tau", options.tau);
   TORCH_CHECK_VALUE(regularizer == "exponential_family" || regularizer == "euclidean" ||
                         has_smooth_threshold(regularizer),
                     function, ": regularizer must be \"exponential_family\", \"euclidean\", ",
@@ -31,18 +34,13 @@ void check_relaxation(const char* function, double tau, const std::string& regul
                     ": backward must be \"custom\" or \"finite_difference\" for regularizer \"", regularizer,
                     "\", got \"unroll\" (it has no smooth threshold equation to unroll Newton steps on; \"unroll\" ",
                     "is for \"categorical_entropy\" and \"binary_entropy\")");
-}
-
-// relax_perturbed once the arguments are checked.
-at::Tensor relax_scores(const char* function, const at::Tensor& perturbed, int64_t k, double tau,
-                        const std::string& regularizer, const std::string& backward) {
   auto solve = [k, regularizer](const at::Tensor& z) {
     return regularizer == "exponential_family" ? ops::ksubset_marginals(z, k) : ops::regularized_topk(z, k, regularizer);
   };
   ops::RegularizedArgmax unrolled;
   if (has_smooth_threshold(regularizer))
     unrolled = [k, regularizer](const at::Tensor& z) { return ops::regularized_topk_unrolled(z, k, regularizer); };
-  return regularized_argmax(function, perturbed / tau, 1, backward, solve, unrolled);
+  return regularized_argmax(function, perturbed / options.tau, 1, backward, solve, unrolled);
 }
 
 at::Tensor indicator_of_top(const at::Tensor& scores, int64_t k) {
@@ -77,20 +75,14 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
 
 at::Tensor relax(const at::Tensor& theta, int64_t k, double tau, const std::string& regularizer, bool hard,
                  GeneratorOpt generator, const std::string& backward) {
-  check_theta("topk.relax", theta, k);
-  check_relaxation("topk.relax", tau, regularizer, backward);
-  at::Tensor perturbed = theta + gumbel_noise(theta.sizes(), theta.options(), generator);
-  at::Tensor soft = relax_scores("topk.relax", perturbed, k, tau, regularizer, backward);
-  if (!hard) return soft;
-  // (soft - soft) is exactly zero, so the forward is exactly the sample.
-  return indicator_of_top(perturbed.detach(), k) + (soft - soft.detach());
+  const RelaxOptions options{tau, regularizer, hard, explicit_backward("topk.relax", backward)};
+  return family(k).relax(theta, options, generator);
 }
 
 at::Tensor relax_perturbed(const at::Tensor& perturbed, int64_t k, double tau, const std::string& regularizer,
                            const std::string& backward) {
-  check_theta("topk.relax_perturbed", perturbed, k, "perturbed");
-  check_relaxation("topk.relax_perturbed", tau, regularizer, backward);
-  return relax_scores("topk.relax_perturbed", perturbed, k, tau, regularizer, backward);
+  const RelaxOptions options{tau, regularizer, false, explicit_backward("topk.relax_perturbed", backward)};
+  return family(k).relax_perturbed(perturbed, options);
 }
 
 at::Tensor log_partition(const at::Tensor& theta, int64_t k) {
@@ -141,21 +133,62 @@ Family family(int64_t k) {
   Family f;
   f.name = "topk";
   f.event_dim = 1;
+  f.check = [k](const char* function, const at::Tensor& theta) { check_theta(function, theta, k); };
   f.map = [k](const at::Tensor& theta) { return map(theta, k); };
   f.sample = [k](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, k, g); };
-  f.relax = [k](const at::Tensor& theta, const RelaxOptions& o, GeneratorOpt g) {
-    return relax(theta, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer, o.hard, g,
-                 o.backward.empty() ? "custom" : o.backward);
+  f.relax_scores = [k](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
+    return relax_scores(function, perturbed, k, o);
   };
   f.enumerate = [k](const at::Tensor& theta) { return enumerate(theta.size(-1), k, theta.options()); };
   f.log_prob = [k](const at::Tensor& theta, const at::Tensor& x) { return log_prob(theta, x, k); };
-  f.mean = [k](const at::Tensor& theta) { return marginals(theta, k); };
-  f.relax_perturbed = [k](const at::Tensor& perturbed, const RelaxOptions& o) {
-    return relax_perturbed(perturbed, k, o.tau, o.regularizer.empty() ? "exponential_family" : o.regularizer,
-                           o.backward.empty() ? "custom" : o.backward);
-  };
+  f.log_partition = [k](const at::Tensor& theta) { return log_partition(theta, k); };
+  f.marginals = [k](const at::Tensor& theta) { return marginals(theta, k); };
+  f.mean = f.marginals;
   verbs(k).install(f);
   return f;
+}
+
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "topk")
+      .def("map(Tensor theta, int k) -> Tensor", &map, "The k highest-scoring items.")
+      .def("sample(Tensor theta, int k, Generator? generator=None) -> Tensor", &sample,
+           "Gumbel top-k: map(theta + G), i.e. k items drawn without replacement with probabilities ∝ exp(theta).")
+      .def("relax(Tensor theta, int k, float tau, str regularizer=\"exponential_family\", bool hard=False, "
+           "Generator? generator=None, str backward=\"custom\") -> Tensor",
+           &relax,
+           "The stochastic softmax trick over k-subsets: regularized argmax of (theta + G) / tau over "
+           "{x in [0,1]^n, sum x = k}.\n\n"
+           "regularizer: \"exponential_family\" (seed 000's E.F. entropy top-k: the marginals of "
+           "p(S) ∝ exp(<z, x_S>), O(nk) DP), \"euclidean\" (projection, exact by one sort), "
+           "\"categorical_entropy\", \"binary_entropy\". All have hand-written backward. hard=True: the exact "
+           "sample forward, the relaxed gradient backward. backward=\"custom\" is the hand-written backward, "
+           "\"finite_difference\" two more solver calls along the incoming gradient (the Jacobian is symmetric); "
+           "\"unroll\", for the two entropies only (their threshold solves a smooth equation; the DP has none, and "
+           "the projection's is piecewise linear), is autograd through Newton steps on the threshold started from "
+           "the root: the same gradient to rounding.")
+      .def("relax_perturbed(Tensor perturbed, int k, float tau, str regularizer=\"exponential_family\", "
+           "str backward=\"custom\") -> Tensor",
+           &relax_perturbed, "``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``.")
+      .def("log_partition(Tensor theta, int k) -> Tensor", &log_partition,
+           "log sum over k-subsets of exp(sum of their scores): (*batch).")
+      .def("marginals(Tensor theta, int k) -> Tensor", &marginals,
+           "P(i in S) under p(S) ∝ exp(sum_{i in S} theta_i): (*batch, n).")
+      .def("log_prob(Tensor theta, Tensor x, int k) -> Tensor", &log_prob,
+           "log P(sample(theta, k) == x) under Gumbel top-k (sum over the k! draw orders; k <= 8).")
+      .def("enumerate(int n, int k, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, int64_t k, c10::optional<at::ScalarType> dtype) {
+             return enumerate(n, k, enumerate_options(dtype));
+           },
+           "Every k-subset of n items: (C(n, k), n).")
+      .def("trace(Tensor theta, int k, Generator? generator=None) -> " STRUCTGRAD_TRACE_RETURNS,
+           [](const at::Tensor& theta, int64_t k, GeneratorOpt g) { return trace_tuple(trace(theta, k, g)); },
+           "Recursive Gumbel-Max (seed 002 Alg. 1): the sample and its trace, the k items in the order drawn, "
+           "(*batch, k). The same law as ``sample``.")
+      .def("trace_log_prob(Tensor theta, Tensor trace, int k) -> Tensor", &trace_log_prob,
+           "log P(trace), differentiable in theta: (*batch). Invalid traces raise ValueError.")
+      .def("conditional_gumbel(Tensor theta, Tensor trace, int k, Generator? generator=None) -> Tensor",
+           &conditional_gumbel,
+           "theta + G = -log E given the trace (seed 002 App. B), reparameterized: (*batch, n).");
 }
 
 }  // namespace structgrad::topk

@@ -4,7 +4,7 @@
 // items' scores.
 //
 //   auto x = structgrad::topk::sample(theta, 3, gen);                       // Gumbel top-k
-//   auto y = structgrad::topk::relax(theta, 3, 0.5, "exponential_family");  // correlated top-k
+//   auto y = structgrad::topk::relax(theta, 3, 0.5, "exponential_family");  // E.F. entropy top-k
 #pragma once
 
 #include <ATen/ATen.h>
@@ -24,7 +24,7 @@ at::Tensor sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c
 
 // The stochastic softmax trick over k-subsets: the regularized argmax of (theta + G) / tau over
 // {x in [0, 1]^n, sum x = k}, with regularizer
-//   "exponential_family"   correlated top-k: the marginals of p(S) ∝ exp(<z, x_S>) (default)
+//   "exponential_family"   seed 000's E.F. entropy top-k: the marginals of p(S) ∝ exp(<z, x_S>) (default)
 //   "euclidean"            the Euclidean projection (sparse), exact by one sort
 //   "categorical_entropy"  x_i = min(1, exp(z_i - nu))
 //   "binary_entropy"       x_i = sigmoid(z_i - nu)

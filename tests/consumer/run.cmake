@@ -10,6 +10,9 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${wo
 if(result)
   message(FATAL_ERROR "cmake --install failed")
 endif()
+if(EXISTS "${work}/prefix/include/structgrad/testing")
+  message(FATAL_ERROR "the install holds the test suite's helpers (include/structgrad/testing)")
+endif()
 
 file(READ "${SOURCE_DIR}/README.md" readme)
 string(REGEX MATCH "```cpp\n(.*)" after "${readme}")

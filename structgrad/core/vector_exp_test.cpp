@@ -1,4 +1,4 @@
-#include "structgrad/solvers/vector_exp.h"
+#include "structgrad/core/vector_exp.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-namespace structgrad::solvers {
+namespace structgrad::core {
 namespace {
 
 TEST(VectorExp, MatchesStdExpToAFewUlpsOnTheWholeRange) {
@@ -34,4 +34,4 @@ TEST(VectorExp, ClampsBelowTheRangeAndZeroesMinusInfinity) {
 }
 
 }  // namespace
-}  // namespace structgrad::solvers
+}  // namespace structgrad::core

@@ -1,4 +1,4 @@
-#include "structgrad/ops/noise.h"
+#include "structgrad/core/noise.h"
 
 #include <limits>
 

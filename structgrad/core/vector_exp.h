@@ -8,7 +8,7 @@
 #include <cstring>
 #include <limits>
 
-namespace structgrad::solvers {
+namespace structgrad::core {
 
 // A double's bits and back (compiled to nothing, and vectorizable).
 inline uint64_t bits_of(double x) {
@@ -68,4 +68,4 @@ inline void exp_shifted_in_place(double* x, int64_t length, double shift) {
   }
 }
 
-}  // namespace structgrad::solvers
+}  // namespace structgrad::core

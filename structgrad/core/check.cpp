@@ -1,4 +1,4 @@
-#include "structgrad/ops/check.h"
+#include "structgrad/core/check.h"
 
 #include <algorithm>
 #include <cmath>

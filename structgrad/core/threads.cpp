@@ -1,4 +1,4 @@
-#include "structgrad/ops/threads.h"
+#include "structgrad/core/threads.h"
 
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
