@@ -48,5 +48,6 @@ Command structured_vae_command(CLI::App& app);
 Command semisupervised_command(CLI::App& app);
 Command check_command(CLI::App& app);
 Command sample_command(CLI::App& app);
+Command subset_selection_command(CLI::App& app);
 
 }  // namespace structgrad::cli

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Write one experiment's section of docs/RESULTS.md from its summary.json.
+
+The section `## <experiment>` is replaced (or appended): the command that made the results, what
+differs from the seed (the summary's notes), our table (mean ± std over seeds) and the seed's table
+beside it, matched by method and setting. Usage:
+
+    scripts/results_md.py results/subset_selection/summary.json \
+        --command "structgrad subset-selection --seeds 3" [--results docs/RESULTS.md]
+"""
+import argparse
+import json
+import os
+import re
+
+HEADER = "# Results\n\nOur runs of the seeds' experiments beside the seeds' tables. Each section is written by " \
+         "`scripts/results_md.py` from the run's `summary.json`.\n"
+
+
+def cell(mean, std, scale):
+    if mean is None:
+        return ""
+    return f"{mean * scale:.3g} ± {std * scale:.2g}"
+
+
+def setting_text(setting):
+    return ", ".join(f"{key}={value}" for key, value in setting.items())
+
+
+def section(summary, command):
+    notes = summary.get("notes", {})
+    display = notes.get("display", {})
+    metrics = list(summary["rows"][0]["metrics"]) if summary["rows"] else []
+    label = {m: display.get(m, [m, 1])[0] for m in metrics}
+    scale = {m: display.get(m, [m, 1])[1] for m in metrics}
+    seed_rows = summary.get("seed_table", [])
+
+    lines = [f"## {summary['experiment']}", "", f"Command: `{command}`", ""]
+    for key, value in notes.items():
+        if key != "display":
+            lines.append(f"- {key}: {value}")
+    lines += ["", "### Ours", "", "| method | setting | " + " | ".join(label[m] for m in metrics) +
+              " | seeds | seed's " + " | seed's ".join(label[m] for m in metrics) + " |",
+              "|" + "---|" * (3 + 2 * len(metrics))]
+    for row in summary["rows"]:
+        theirs = [s for s in seed_rows if s["method"] == row["method"] and s["setting"] == row["setting"]]
+        seed_cells = []
+        for m in metrics:
+            seed_cells.append("; ".join(cell(s["metrics"].get(m), s["std"].get(m, 0), scale[m]) +
+                                        f" ({s['source'].split(',')[0]})" for s in theirs))
+        lines.append(f"| {row['method']} | {setting_text(row['setting'])} | " +
+                     " | ".join(cell(row["metrics"][m], row["std"][m], scale[m]) for m in metrics) +
+                     f" | {row['seeds']} | " + " | ".join(seed_cells) + " |")
+    if seed_rows:
+        lines += ["", "### The seeds' tables", "", "| source | seed's method | our label | setting | " +
+                  " | ".join(label[m] for m in metrics) + " |", "|" + "---|" * (4 + len(metrics))]
+        for s in seed_rows:
+            lines.append(f"| {s['source']} | {s['seed_method']} | {s['method']} | {setting_text(s['setting'])} | " +
+                         " | ".join(cell(s["metrics"].get(m), s["std"].get(m, 0), scale[m]) for m in metrics) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("summary")
+    parser.add_argument("--command", required=True, help="the command line that made the summary")
+    parser.add_argument("--results", default=os.path.join(os.path.dirname(__file__), "..", "docs", "RESULTS.md"))
+    parser.add_argument("--findings", default="", help="a paragraph of what the run shows, kept in the section")
+    args = parser.parse_args()
+    with open(args.summary) as f:
+        summary = json.load(f)
+    text = section(summary, args.command)
+    if args.findings:
+        text += "\n### What we find\n\n" + args.findings.strip() + "\n"
+    existing = open(args.results).read() if os.path.exists(args.results) else HEADER
+    pattern = re.compile(rf"^## {re.escape(summary['experiment'])}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(existing):
+        existing = pattern.sub(lambda _: text + "\n", existing)
+    else:
+        existing = existing.rstrip("\n") + "\n\n" + text
+    with open(args.results, "w") as f:
+        f.write(existing)
+
+
+if __name__ == "__main__":
+    main()

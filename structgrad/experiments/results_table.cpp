@@ -1,0 +1,84 @@
+#include "structgrad/experiments/results_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace structgrad::experiments {
+
+void add_run(std::vector<TableRow>& rows, const std::string& method, const nlohmann::json& setting,
+             const std::map<std::string, double>& metrics) {
+  auto row = std::find_if(rows.begin(), rows.end(),
+                          [&](const TableRow& r) { return r.method == method && r.setting == setting; });
+  if (row == rows.end()) row = rows.insert(rows.end(), TableRow{method, setting, {}});
+  row->runs.push_back(metrics);
+}
+
+nlohmann::json table_summary(const std::string& experiment, const std::vector<TableRow>& rows,
+                             const nlohmann::json& seed_table, const nlohmann::json& notes) {
+  nlohmann::json out = {{"experiment", experiment}, {"rows", nlohmann::json::array()},
+                        {"seed_table", seed_table}, {"notes", notes}};
+  for (const TableRow& row : rows) {
+    nlohmann::json mean = nlohmann::json::object(), std = nlohmann::json::object();
+    for (const auto& [metric, unused] : row.runs.front()) {
+      double sum = 0;
+      for (const auto& run : row.runs) sum += run.at(metric);
+      const double m = sum / double(row.runs.size());
+      double squares = 0;
+      for (const auto& run : row.runs) squares += (run.at(metric) - m) * (run.at(metric) - m);
+      mean[metric] = m;
+      std[metric] = row.runs.size() > 1 ? std::sqrt(squares / double(row.runs.size() - 1)) : 0.0;
+    }
+    out["rows"].push_back({{"method", row.method},
+                           {"setting", row.setting},
+                           {"metrics", mean},
+                           {"std", std},
+                           {"seeds", row.runs.size()}});
+  }
+  return out;
+}
+
+void write_table(const std::string& directory, const nlohmann::json& summary) {
+  const std::filesystem::path dir = directory;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "summary.json") << summary.dump(2) << '\n';
+  std::ofstream csv(dir / "summary.csv");
+  const auto& rows = summary.at("rows");
+  if (rows.empty()) return;
+  std::vector<std::string> keys, metrics;
+  for (const auto& [key, unused] : rows.front().at("setting").items()) keys.push_back(key);
+  for (const auto& [metric, unused] : rows.front().at("metrics").items()) metrics.push_back(metric);
+  csv << "method";
+  for (const auto& key : keys) csv << ',' << key;
+  for (const auto& metric : metrics) csv << ',' << metric << ',' << metric << "_std";
+  csv << ",seeds\n";
+  for (const auto& row : rows) {
+    csv << row.at("method").get<std::string>();
+    for (const auto& key : keys) csv << ',' << row.at("setting").value(key, nlohmann::json()).dump();
+    for (const auto& metric : metrics)
+      csv << ',' << row.at("metrics").at(metric).get<double>() << ',' << row.at("std").at(metric).get<double>();
+    csv << ',' << row.at("seeds").get<int64_t>() << '\n';
+  }
+}
+
+std::string format_table(const nlohmann::json& summary, const std::vector<std::string>& metrics) {
+  std::string out;
+  char buffer[256];
+  for (const auto& row : summary.at("rows")) {
+    std::string setting;
+    for (const auto& [key, value] : row.at("setting").items()) setting += " " + key + "=" + value.dump();
+    std::snprintf(buffer, sizeof buffer, "%-28s%-26s", row.at("method").get<std::string>().c_str(), setting.c_str());
+    out += buffer;
+    for (const auto& metric : metrics) {
+      std::snprintf(buffer, sizeof buffer, "  %s %.4g ± %.2g", metric.c_str(), row.at("metrics").at(metric).get<double>(),
+                    row.at("std").at(metric).get<double>());
+      out += buffer;
+    }
+    out += "  (" + std::to_string(row.at("seeds").get<int64_t>()) + " seeds)\n";
+  }
+  return out;
+}
+
+}  // namespace structgrad::experiments
