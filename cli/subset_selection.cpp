@@ -20,15 +20,20 @@ Command subset_selection_command(CLI::App& app) {
   command->add_option("--seeds", config->seeds, "model initializations per row (mean ± std)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  command->add_option("--k", config->ks, "subset sizes")->capture_default_str()->check(CLI::PositiveNumber);
+  command->add_option("--k", config->ks, "subset sizes (5,10,15)")
+      ->capture_default_str()
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
   command->add_option("--encoder", config->encoders, "simple (one convolution) and/or complex (three)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->delimiter(',');
   command->add_option("--train-examples", config->train_examples, "training reviews")->capture_default_str();
   command->add_option("--tau", config->tau, "temperature of the relaxations")->capture_default_str();
   command->add_option("--num-samples", config->num_samples, "samples per review of the score-function estimators")
       ->capture_default_str();
   command->add_option("--direct-eps", config->direct_eps, "the loss augmentation of topk_direct")->capture_default_str();
-  command->add_option("--only", config->only, "run only these methods (labels as in summary.json)");
+  command->add_option("--only", config->only, "run only these methods (labels as in summary.json, comma-separated)")
+      ->delimiter(',');
   return {command, [config, quick, command] {
             experiments::SubsetSelectionConfig run = *config;
             if (*quick) {

@@ -5,7 +5,7 @@ The section `## <experiment>` is replaced (or appended): the command that made t
 differs from the seed (the summary's notes), our table (mean ± std over seeds) and the seed's table
 beside it, matched by method and setting. Usage:
 
-    scripts/results_md.py results/subset_selection/summary.json \
+    scripts/results_md.py results/subset_selection/summary.json [more summary.json of the same experiment] \
         --command "structgrad subset-selection --seeds 3" [--results docs/RESULTS.md]
 """
 import argparse
@@ -62,13 +62,20 @@ def section(summary, command):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("summary")
+    parser.add_argument("summary", nargs="+", help="summary.json files of one experiment; their rows are joined")
     parser.add_argument("--command", required=True, help="the command line that made the summary")
     parser.add_argument("--results", default=os.path.join(os.path.dirname(__file__), "..", "docs", "RESULTS.md"))
     parser.add_argument("--findings", default="", help="a paragraph of what the run shows, kept in the section")
     args = parser.parse_args()
-    with open(args.summary) as f:
-        summary = json.load(f)
+    summary = None
+    for path in args.summary:
+        with open(path) as f:
+            part = json.load(f)
+        if summary is None:
+            summary = part
+        else:
+            assert part["experiment"] == summary["experiment"], (path, part["experiment"])
+            summary["rows"] += part["rows"]
     text = section(summary, args.command)
     if args.findings:
         text += "\n### What we find\n\n" + args.findings.strip() + "\n"

@@ -357,8 +357,49 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
   const SubsetSelectionData validation = subset_selection_data(config.validation_examples, config.seed + 1, config.data);
   const SubsetSelectionData test = subset_selection_data(config.test_examples, config.seed + 2, config.data);
 
+  const std::filesystem::path dir = config.output_directory;
+  std::filesystem::create_directories(dir);
+  auto number = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return std::string(text);
+  };
+  const nlohmann::json notes = {
+      {"protocol", config.quick ? "--quick: a smoke run, not comparable with the seeds' tables"
+                                : "full run of this CPU budget (see data and budget)"},
+      {"data", "seeded synthetic reviews (structgrad/experiments/subset_selection.h), not BeerAdvocate: " +
+                   std::to_string(config.train_examples) + " train, " + std::to_string(config.validation_examples) +
+                   " validation, " + std::to_string(config.test_examples) + " test reviews of " +
+                   std::to_string(config.data.length) + " tokens, vocabulary " +
+                   std::to_string(subset_selection_vocabulary(config.data))},
+      {"budget", std::to_string(config.steps) + " steps of " + std::to_string(config.batch_size) + " reviews, Adam " +
+                     number(config.learning_rate) + ", tau " + number(config.tau) + ", " +
+                     std::to_string(config.num_samples) + " samples for the score-function estimators, direct eps " +
+                     number(config.direct_eps)},
+      {"units", "mse: squared error of ratings in [0, 1] (the seeds print it x 100); precision: percent"},
+      {"selection", "test metrics at the step of the lowest validation MSE; MAP subsets at evaluation"},
+      {"display", {{"mse", {"MSE (x 1e-2)", 100}}, {"precision", {"precision (%)", 1}}}}};
+
   std::vector<SubsetRunResult> results;
   std::vector<TableRow> rows;
+  nlohmann::json summary;
+  // Written again after every run, so that a long run stopped early keeps what it finished.
+  auto write_outputs = [&] {
+    summary = table_summary("subset-selection", rows, seed_tables(), notes);
+    write_table(dir.string(), summary);
+    std::ofstream runs(dir / "runs.csv");
+    runs << "method,encoder,k,seed,mse,precision,best_step,train_seconds,first_train_loss,last_train_loss\n";
+    std::ofstream curves(dir / "curves.csv");
+    curves << "label,step,seconds,validation_mse\n";
+    for (const auto& r : results) {
+      runs << r.method << ',' << r.encoder << ',' << r.k << ',' << r.seed << ',' << r.mse << ',' << r.precision << ','
+           << r.best_step << ',' << r.training.train_seconds << ',' << r.first_train_loss << ',' << r.last_train_loss
+           << '\n';
+      for (const auto& p : r.training.curve)
+        curves << r.training.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
+    }
+  };
+  write_outputs();
   for (const std::string& encoder : config.encoders)
     for (int64_t k : config.ks)
       for (const SubsetMethod& method : methods) {
@@ -368,41 +409,9 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
                                                    train_data, validation, test, config));
           const SubsetRunResult& r = results.back();
           add_run(rows, r.method, {{"encoder", encoder}, {"k", k}}, {{"mse", r.mse}, {"precision", r.precision}});
+          write_outputs();
         }
       }
-
-  const std::filesystem::path dir = config.output_directory;
-  std::filesystem::create_directories(dir);
-  const nlohmann::json notes = {
-      {"protocol", config.quick ? "--quick: a smoke run, not comparable with the seeds' tables"
-                                : "full run of this CPU budget (see data and budget)"},
-      {"data", "seeded synthetic reviews (structgrad/experiments/subset_selection.h), not BeerAdvocate: " +
-                   std::to_string(config.train_examples) + " train, " + std::to_string(config.validation_examples) +
-                   " validation, " + std::to_string(config.test_examples) + " test reviews of " +
-                   std::to_string(config.data.length) + " tokens, vocabulary " +
-                   std::to_string(subset_selection_vocabulary(config.data))},
-      {"budget", std::to_string(config.steps) + " steps of " + std::to_string(config.batch_size) +
-                     " reviews, Adam " + std::to_string(config.learning_rate) + ", tau " + std::to_string(config.tau) +
-                     ", " + std::to_string(config.num_samples) + " samples for the score-function estimators, direct eps " +
-                     std::to_string(config.direct_eps)},
-      {"units", "mse: squared error of ratings in [0, 1] (the seeds print it x 100); precision: percent"},
-      {"selection", "test metrics at the step of the lowest validation MSE; MAP subsets at evaluation"},
-      {"display", {{"mse", {"MSE (x 1e-2)", 100}}, {"precision", {"precision (%)", 1}}}}};
-  const nlohmann::json summary = table_summary("subset-selection", rows, seed_tables(), notes);
-  write_table(dir.string(), summary);
-
-  std::ofstream runs(dir / "runs.csv");
-  runs << "method,encoder,k,seed,mse,precision,best_step,train_seconds,first_train_loss,last_train_loss\n";
-  std::ofstream curves(dir / "curves.csv");
-  curves << "label,step,seconds,validation_mse\n";
-  for (const auto& r : results) {
-    runs << r.method << ',' << r.encoder << ',' << r.k << ',' << r.seed << ',' << r.mse << ',' << r.precision << ','
-         << r.best_step << ',' << r.training.train_seconds << ',' << r.first_train_loss << ',' << r.last_train_loss
-         << '\n';
-    for (const auto& p : r.training.curve)
-      curves << r.training.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
-  }
-  curves.close();
   PlotAxes axes;
   axes.y = "validation_mse";
   axes.y_label = "validation MSE (MAP subsets)";

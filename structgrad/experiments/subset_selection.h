@@ -99,8 +99,9 @@ SubsetRunResult train_subset_selection(const SubsetMethod& method, const std::st
                                        const SubsetSelectionConfig& config);
 
 // Every selected method, encoder, k and seed; prints the table and writes summary.json (the rows
-// with mean and std over seeds, and the seed tables), summary.csv, runs.csv, curves.csv and the
-// validation curves' plot under config.output_directory.
+// with mean and std over seeds, and the seed tables), summary.csv, runs.csv and curves.csv under
+// config.output_directory after every run (a run stopped early keeps what it finished), and the
+// validation curves' plot at the end.
 std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& config);
 
 }  // namespace structgrad::experiments
