@@ -49,5 +49,6 @@ Command semisupervised_command(CLI::App& app);
 Command check_command(CLI::App& app);
 Command sample_command(CLI::App& app);
 Command subset_selection_command(CLI::App& app);
+Command graph_layout_command(CLI::App& app);
 
 }  // namespace structgrad::cli

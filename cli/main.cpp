@@ -6,6 +6,7 @@
 //   structgrad structured-vae            the seed 003 structured VAE (Fig. 3): pairwise encoders, max-flow, CBC
 //   structgrad semisupervised --dataset mnist --labels 100   seed 003 Table 2: direct against GSM
 //   structgrad subset-selection --quick    L2X k-subset selection (seed 000 L2X table, seed 002 Table 1)
+//   structgrad graph-layout --quick        a latent spanning tree from spring-layout frames (seed 000 NRI, seed 002 Table 2)
 //   structgrad check --estimator reinforce --family categorical --n 5
 //   structgrad sample --family topk --k 2 --n 5 --batch 3 --seed 0
 #include <fmt/format.h>
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::PositiveNumber);
   const std::vector<Command> commands = {demo_command(app),           igr_vae_command(app),
                                          structured_vae_command(app), semisupervised_command(app),
-                                         subset_selection_command(app), check_command(app),
+                                         subset_selection_command(app), graph_layout_command(app),
+                                         check_command(app),
                                          sample_command(app)};
   CLI11_PARSE(app, argc, argv);
   structgrad::set_threads(threads);

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ccache
+  build-essential cmake ninja-build ccache
   libtorch-dev libopenblas0-pthread python3-torch python3-dev pybind11-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libboost-graph-dev coinor-libcbc-dev

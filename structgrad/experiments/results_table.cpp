@@ -1,5 +1,7 @@
 #include "structgrad/experiments/results_table.h"
 
+#include <c10/util/Exception.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -79,6 +81,23 @@ std::string format_table(const nlohmann::json& summary, const std::vector<std::s
     out += "  (" + std::to_string(row.at("seeds").get<int64_t>()) + " seeds)\n";
   }
   return out;
+}
+
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+std::pair<double, double> first_and_last_tenth(const std::vector<double>& losses) {
+  TORCH_CHECK_VALUE(!losses.empty(), "first_and_last_tenth: no losses");
+  const size_t tenth = std::max<size_t>(1, losses.size() / 10);
+  double first = 0, last = 0;
+  for (size_t i = 0; i < tenth; ++i) {
+    first += losses[i] / double(tenth);
+    last += losses[losses.size() - 1 - i] / double(tenth);
+  }
+  return {first, last};
 }
 
 }  // namespace structgrad::experiments

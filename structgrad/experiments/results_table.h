@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace structgrad::experiments {
@@ -34,5 +35,12 @@ void write_table(const std::string& directory, const nlohmann::json& summary);
 
 // The rows as aligned text, "mean ± std" per metric in `metrics` order, for the terminal.
 std::string format_table(const nlohmann::json& summary, const std::vector<std::string>& metrics);
+
+// A number as the notes print it (printf's %g).
+std::string format_number(double value);
+
+// The means of a run's training losses over its first and its last tenth of steps: the smoke
+// tests check that the second is lower.
+std::pair<double, double> first_and_last_tenth(const std::vector<double>& losses);
 
 }  // namespace structgrad::experiments

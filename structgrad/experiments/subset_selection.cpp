@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <tuple>
 
 #include "structgrad/experiments/results_table.h"
 #include "structgrad/structures/registry.h"
@@ -338,11 +339,7 @@ SubsetRunResult train_subset_selection(const SubsetMethod& method, const std::st
   const std::string label = method.label + " " + encoder_kind + " k=" + std::to_string(k) + " seed " +
                             std::to_string(seed);
   result.training = train_steps(label, validation.tokens, training, parameters, step_objective, validation_mse);
-  const size_t tenth = std::max<size_t>(1, train_losses.size() / 10);
-  for (size_t i = 0; i < tenth; ++i) {
-    result.first_train_loss += train_losses[i] / double(tenth);
-    result.last_train_loss += train_losses[train_losses.size() - 1 - i] / double(tenth);
-  }
+  std::tie(result.first_train_loss, result.last_train_loss) = first_and_last_tenth(train_losses);
   return result;
 }
 
@@ -359,11 +356,6 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
 
   const std::filesystem::path dir = config.output_directory;
   std::filesystem::create_directories(dir);
-  auto number = [](double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g", value);
-    return std::string(text);
-  };
   const nlohmann::json notes = {
       {"protocol", config.quick ? "--quick: a smoke run, not comparable with the seeds' tables"
                                 : "full run of this CPU budget (see data and budget)"},
@@ -373,9 +365,9 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
                    std::to_string(config.data.length) + " tokens, vocabulary " +
                    std::to_string(subset_selection_vocabulary(config.data))},
       {"budget", std::to_string(config.steps) + " steps of " + std::to_string(config.batch_size) + " reviews, Adam " +
-                     number(config.learning_rate) + ", tau " + number(config.tau) + ", " +
+                     format_number(config.learning_rate) + ", tau " + format_number(config.tau) + ", " +
                      std::to_string(config.num_samples) + " samples for the score-function estimators, direct eps " +
-                     number(config.direct_eps)},
+                     format_number(config.direct_eps)},
       {"units", "mse: squared error of ratings in [0, 1] (the seeds print it x 100); precision: percent"},
       {"selection", "test metrics at the step of the lowest validation MSE; MAP subsets at evaluation"},
       {"display", {{"mse", {"MSE (x 1e-2)", 100}}, {"precision", {"precision (%)", 1}}}}};
@@ -383,9 +375,10 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
   std::vector<SubsetRunResult> results;
   std::vector<TableRow> rows;
   nlohmann::json summary;
+  const nlohmann::json seeds_table = seed_tables();
   // Written again after every run, so that a long run stopped early keeps what it finished.
   auto write_outputs = [&] {
-    summary = table_summary("subset-selection", rows, seed_tables(), notes);
+    summary = table_summary("subset-selection", rows, seeds_table, notes);
     write_table(dir.string(), summary);
     std::ofstream runs(dir / "runs.csv");
     runs << "method,encoder,k,seed,mse,precision,best_step,train_seconds,first_train_loss,last_train_loss\n";
