@@ -17,10 +17,20 @@ HEADER = "# Results\n\nOur runs of the seeds' experiments beside the seeds' tabl
          "`scripts/results_md.py` from the run's `summary.json`.\n"
 
 
+def number(value, digits):
+    """Three (mean) or two (std) significant digits; whole numbers from 100 on (an ELBO of -1370)."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.{digits}g}"
+
+
 def cell(mean, std, scale):
     if mean is None:
         return ""
-    return f"{mean * scale:.3g} ± {std * scale:.2g}"
+    return f"{number(mean * scale, 3)} ± {number(std * scale, 2)}"
+
+
+def text(value):
+    """A table cell's text: a '|' (as in the seed's "Top |V| - 1") would end the cell."""
+    return str(value).replace("|", "\\|")
 
 
 def setting_text(setting):
@@ -55,7 +65,7 @@ def section(summary, command):
         lines += ["", "### The seeds' tables", "", "| source | seed's method | our label | setting | " +
                   " | ".join(label[m] for m in metrics) + " |", "|" + "---|" * (4 + len(metrics))]
         for s in seed_rows:
-            lines.append(f"| {s['source']} | {s['seed_method']} | {s['method']} | {setting_text(s['setting'])} | " +
+            lines.append(f"| {text(s['source'])} | {text(s['seed_method'])} | {s['method']} | {setting_text(s['setting'])} | " +
                          " | ".join(cell(s["metrics"].get(m), s["std"].get(m, 0), scale[m]) for m in metrics) + " |")
     return "\n".join(lines) + "\n"
 
