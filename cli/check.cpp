@@ -21,7 +21,7 @@ struct Settings {
   explicit Settings(CLI::App* command) : family(command) {}
   FamilyChoice family;
   std::string estimator = "reinforce";
-  int64_t n = 5, draws = 20000;
+  int64_t n = 5, draws = estimators::kCheckDraws;
   uint64_t seed = 0;
   bool json = false;
   estimators::Options options;

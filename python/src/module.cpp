@@ -94,99 +94,191 @@ void bind_families(py::module_& m) {
   });
 }
 
+// The estimators, with their defaults (estimators.h) and the documentation Python shows, written
+// here once: python/structgrad/estimators.py wraps each binding with the signature and doc
+// pybind11 gives it (and the family taken by name, module or value, with keyword parameters).
+const char* const kEstimatorConventions =
+    "\n\nfamily: a structgrad.Family value (the Python wrapper also takes a name or a family module, with the "
+    "family's parameters as keywords). f maps structures (S, *batch, *event) to losses (S, *batch). Returns "
+    "(surrogate, loss): surrogate.backward() leaves in theta.grad[b] the estimate of the gradient of E[f(x_b)] "
+    "(summed over the batch), loss is the per-instance loss estimate (*batch), detached.";
+
+std::string estimator_doc(const char* text) { return std::string(text) + kEstimatorConventions; }
+
+// Runs an estimator without the GIL: the autograd engine runs inside, and f takes the GIL back.
+template <typename Run>
+py::tuple without_gil(Run&& run) {
+  est::Estimate e;
+  {
+    py::gil_scoped_release no_gil;
+    e = run();
+  }
+  return as_tuple(e);
+}
+
+double eps_value(const py::object& eps, int64_t step) {
+  if (py::isinstance<est::EpsSchedule>(eps)) return eps.cast<est::EpsSchedule>().value(step);
+  return eps.cast<double>();
+}
+
+est::DirectOptions direct_options(const py::object& eps, int64_t step, const std::string& argmax,
+                                  const c10::optional<at::Tensor>& costs, const c10::optional<at::Tensor>& labels,
+                                  const c10::optional<at::Tensor>& labelled) {
+  return {eps_value(eps, step), argmax, costs.value_or(at::Tensor()), labels.value_or(at::Tensor()),
+          labelled.value_or(at::Tensor())};
+}
+
 void bind_estimators(py::module_& m) {
   auto sub = m.def_submodule("estimators");
-  sub.def("exact", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f) {
-        return as_tuple(est::exact(family, theta, f));
-      }, "family"_a, "theta"_a, "f"_a);
-  sub.def("exact_traces", [](const structgrad::Family& family, const at::Tensor& theta,
-                             const est::LossFn& f) { return as_tuple(est::exact_traces(family, theta, f)); },
-          "family"_a, "theta"_a, "f"_a);
-  sub.def("straight_through", [](const structgrad::Family& family, const at::Tensor& theta,
-                                 const est::LossFn& f, GeneratorOpt generator) {
-        return as_tuple(est::straight_through(family, theta, f, generator));
-      }, "family"_a, "theta"_a, "f"_a, "generator"_a = py::none());
-  sub.def("relaxed", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
-                        double tau, bool hard, const std::string& regularizer, GeneratorOpt generator,
-                        const std::string& backward) {
-        structgrad::RelaxOptions options{tau, regularizer, hard, backward};
-        return as_tuple(est::relaxed(family, theta, f, options, generator));
-      }, "family"_a, "theta"_a, "f"_a, "tau"_a = 1.0, "hard"_a = false, "regularizer"_a = "",
-      "generator"_a = py::none(), "backward"_a = "");
-  sub.def("reinforce", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
-                          int64_t num_samples, GeneratorOpt generator) {
-        return as_tuple(est::reinforce(family, theta, f, num_samples, generator));
-      }, "family"_a, "theta"_a, "f"_a, "num_samples"_a = 8, "generator"_a = py::none());
-  // The score-function estimators of seed 002 share one signature.
-  using ScoreEstimator = est::Estimate (*)(const structgrad::Family&, const at::Tensor&, const est::LossFn&, int64_t,
-                                           GeneratorOpt);
-  for (auto [estimator_name, estimator] : {std::pair<const char*, ScoreEstimator>{"e_reinforce", &est::e_reinforce},
-                                           {"e_reinforce_plus", &est::e_reinforce_plus},
-                                           {"t_reinforce", &est::t_reinforce},
-                                           {"t_reinforce_plus", &est::t_reinforce_plus}}) {
-    sub.def(estimator_name, [estimator](const structgrad::Family& family, const at::Tensor& theta,
-                                        const est::LossFn& f, int64_t num_samples, GeneratorOpt generator) {
-          est::Estimate e;
-          {
-            py::gil_scoped_release no_gil;  // the autograd engine runs; f takes the GIL back
-            e = estimator(family, theta, f, num_samples, generator);
-          }
-          return as_tuple(e);
-        }, "family"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
-  }
-  sub.def("relax", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
-                      const c10::optional<est::ControlVariate>& c, double tau, const std::string& regularizer,
-                      int64_t num_samples, GeneratorOpt generator) {
-        structgrad::RelaxOptions options{tau, regularizer, false, ""};
-        est::Estimate e;
-        {
-          py::gil_scoped_release no_gil;  // the estimator differentiates through f and c
-          e = est::relax(family, theta, f, c.value_or(est::ControlVariate()), options, num_samples,
-                         generator);
-        }
-        return as_tuple(e);
-      }, "family"_a, "theta"_a, "f"_a, "control_variate"_a, "tau"_a, "regularizer"_a,
-      "num_samples"_a, "generator"_a = py::none());
-  sub.def("gumbel_rao", [](const structgrad::Family& family, const at::Tensor& theta,
-                           const est::LossFn& f, double tau, const std::string& regularizer, int64_t num_conditional,
-                           GeneratorOpt generator) {
-        structgrad::RelaxOptions options{tau, regularizer, false, ""};
-        return as_tuple(est::gumbel_rao(family, theta, f, options, num_conditional, generator));
-      }, "family"_a, "theta"_a, "f"_a, "tau"_a, "regularizer"_a, "num_conditional"_a,
-      "generator"_a = py::none());
-  sub.def("direct", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
-                       double eps, const std::string& argmax, const c10::optional<at::Tensor>& costs,
-                       const c10::optional<at::Tensor>& labels, const c10::optional<at::Tensor>& labelled,
-                       GeneratorOpt generator) {
-        est::DirectOptions options{eps, argmax, costs.value_or(at::Tensor()), labels.value_or(at::Tensor()),
-                                   labelled.value_or(at::Tensor())};
-        return as_tuple(est::direct(family, theta, f, options, generator));
-      }, "family"_a, "theta"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a,
-      "generator"_a = py::none());
-  sub.def("direct_pairwise_binary", [](const at::Tensor& h, const at::Tensor& a, const est::LossFn& f, double eps,
-                                       const std::string& argmax, const c10::optional<at::Tensor>& costs,
-                                       const c10::optional<at::Tensor>& labels,
-                                       const c10::optional<at::Tensor>& labelled, bool pairwise_noise,
-                                       const std::string& solver, double time_limit, GeneratorOpt generator) {
-        est::DirectOptions options{eps, argmax, costs.value_or(at::Tensor()), labels.value_or(at::Tensor()),
-                                   labelled.value_or(at::Tensor())};
-        est::PairwiseDirectOptions pairwise{pairwise_noise, {solver, time_limit}};
-        return as_tuple(est::direct_pairwise_binary(h, a, f, options, pairwise, generator));
-      }, "h"_a, "a"_a, "f"_a, "eps"_a, "argmax"_a, "costs"_a, "labels"_a, "labelled"_a, "pairwise_noise"_a, "solver"_a,
-      "time_limit"_a, "generator"_a = py::none());
-  sub.def("arm", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
-                    int64_t num_samples, GeneratorOpt generator) {
-        return as_tuple(est::arm(family, theta, f, num_samples, generator));
-      }, "family"_a, "theta"_a, "f"_a, "num_samples"_a, "generator"_a = py::none());
-  py::class_<est::EpsSchedule>(sub, "EpsSchedule")
+  const structgrad::RelaxOptions relax_defaults;
+  const est::DirectOptions direct_defaults;
+  py::class_<est::EpsSchedule>(sub, "EpsSchedule",
+                               "The epsilon annealing of seed 003 §5: every ``every`` steps, eps = max(minimum, "
+                               "start * exp(-rate * step)) (with start's sign). ``EpsSchedule().value(step)``.")
       .def(py::init([](double start, double rate, int64_t every, double minimum) {
              return est::EpsSchedule{start, rate, every, minimum};
-           }), "start"_a = 1.0, "rate"_a = 1e-5, "every"_a = 1000, "minimum"_a = 0.1)
+           }), "start"_a = est::EpsSchedule{}.start, "rate"_a = est::EpsSchedule{}.rate,
+           "every"_a = est::EpsSchedule{}.every, "minimum"_a = est::EpsSchedule{}.minimum)
       .def("value", &est::EpsSchedule::value, "step"_a)
       .def_readwrite("start", &est::EpsSchedule::start)
       .def_readwrite("rate", &est::EpsSchedule::rate)
       .def_readwrite("every", &est::EpsSchedule::every)
       .def_readwrite("minimum", &est::EpsSchedule::minimum);
+  sub.def("exact", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f) {
+        return as_tuple(est::exact(family, theta, f));
+      }, estimator_doc("The exact gradient by enumerating every structure (seed 003, Eq. 2).").c_str(),
+      "family"_a, "theta"_a, "f"_a);
+  sub.def("exact_traces", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f) {
+        return as_tuple(est::exact_traces(family, theta, f));
+      }, estimator_doc("The exact gradient under the law of ``family.trace`` by enumerating every trace (small "
+                       "instances): the reference for the trace estimators, and the only exact one for "
+                       "arborescence traces.").c_str(),
+      "family"_a, "theta"_a, "f"_a);
+  sub.def("straight_through", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                                 GeneratorOpt generator) {
+        return as_tuple(est::straight_through(family, theta, f, generator));
+      }, estimator_doc("The exact sample forward, the gradient of the family's mean (its marginals) backward. "
+                       "Biased.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "generator"_a = py::none());
+  sub.def("relaxed", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                        double tau, bool hard, const std::string& regularizer, GeneratorOpt generator,
+                        const std::string& backward) {
+        structgrad::RelaxOptions options{tau, regularizer, hard, backward};
+        return as_tuple(est::relaxed(family, theta, f, options, generator));
+      }, estimator_doc("The stochastic softmax trick: f evaluated on ``family.relax(theta, tau, ...)`` (the "
+                       "family's default regularizer and backward when empty). Biased.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "tau"_a = relax_defaults.tau, "hard"_a = relax_defaults.hard,
+      "regularizer"_a = relax_defaults.regularizer, "generator"_a = py::none(),
+      "backward"_a = relax_defaults.backward);
+  sub.def("reinforce", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                          int64_t num_samples, GeneratorOpt generator) {
+        return as_tuple(est::reinforce(family, theta, f, num_samples, generator));
+      }, estimator_doc("REINFORCE with ``num_samples`` >= 2 samples and the leave-one-out baseline. "
+                       "Unbiased.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "num_samples"_a = est::kLeaveOneOutSamples, "generator"_a = py::none());
+  // The score-function estimators of seed 002 share one signature.
+  using ScoreEstimator = est::Estimate (*)(const structgrad::Family&, const at::Tensor&, const est::LossFn&, int64_t,
+                                           GeneratorOpt);
+  struct ScoreBinding {
+    const char* name;
+    ScoreEstimator estimator;
+    int64_t num_samples;
+    const char* doc;
+  };
+  for (const ScoreBinding& b : {
+           ScoreBinding{"e_reinforce", &est::e_reinforce, 1,
+                        "E-REINFORCE (seed 002 Eq. 1): the score of the exponential perturbation E behind each "
+                        "recursive Gumbel-Max sample, averaged over ``num_samples``. Unbiased; the highest "
+                        "variance."},
+           ScoreBinding{"e_reinforce_plus", &est::e_reinforce_plus, est::kLeaveOneOutSamples,
+                        "E-REINFORCE with ``num_samples`` >= 2 samples and the leave-one-out baseline. Unbiased."},
+           ScoreBinding{"t_reinforce", &est::t_reinforce, 1,
+                        "T-REINFORCE (seed 002 Eq. 2): the score of the trace, averaged over ``num_samples``. "
+                        "Unbiased, with variance at most E-REINFORCE's (Eq. 5)."},
+           ScoreBinding{"t_reinforce_plus", &est::t_reinforce_plus, est::kLeaveOneOutSamples,
+                        "T-REINFORCE+ (seed 002 Eq. 7): ``num_samples`` >= 2 traces, leave-one-out baseline. "
+                        "Unbiased."}}) {
+    sub.def(b.name, [estimator = b.estimator](const structgrad::Family& family, const at::Tensor& theta,
+                                              const est::LossFn& f, int64_t num_samples, GeneratorOpt generator) {
+          return without_gil([&] { return estimator(family, theta, f, num_samples, generator); });
+        }, estimator_doc(b.doc).c_str(), "family"_a, "theta"_a, "f"_a, "num_samples"_a = b.num_samples,
+        "generator"_a = py::none());
+  }
+  sub.def("relax", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                      const c10::optional<est::ControlVariate>& c, double tau, const std::string& regularizer,
+                      int64_t num_samples, GeneratorOpt generator) {
+        structgrad::RelaxOptions options{tau, regularizer, false, ""};
+        return without_gil([&] {
+          return est::relax(family, theta, f, c.value_or(est::ControlVariate()), options, num_samples, generator);
+        });
+      }, estimator_doc("RELAX (seed 002 Eq. 6): (f(x) - c(e~)) grad log P(T) - grad c(e~) + grad c(e), with e~ "
+                       "drawn from E given the trace. Unbiased.\n\n``control_variate`` maps perturbations "
+                       "(S, *batch, *event) (theta + G) to (S, *batch). None: the relaxed loss "
+                       "f(relax_perturbed(e, tau)) of the family's SST relaxation. Given (a module), the surrogate "
+                       "also carries the variance objective sum ||g||^2, so ``surrogate.backward()`` gives its "
+                       "parameters the gradient that lowers the estimator's variance.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "control_variate"_a = py::none(), "tau"_a = relax_defaults.tau,
+      "regularizer"_a = relax_defaults.regularizer, "num_samples"_a = 1, "generator"_a = py::none());
+  sub.def("gumbel_rao", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                           double tau, const std::string& regularizer, int64_t num_conditional,
+                           GeneratorOpt generator) {
+        structgrad::RelaxOptions options{tau, regularizer, false, ""};
+        return as_tuple(est::gumbel_rao(family, theta, f, options, num_conditional, generator));
+      }, estimator_doc("Gumbel-Rao (beyond the seeds): the exact sample forward; backward, the gradient of the SST "
+                       "relaxation at theta + G (G held fixed) averaged over ``num_conditional`` draws of G given "
+                       "the trace. The same expectation as ``relaxed(hard=True)`` (as biased), with less "
+                       "variance.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "tau"_a = relax_defaults.tau, "regularizer"_a = relax_defaults.regularizer,
+      "num_conditional"_a = est::kConditionalDraws, "generator"_a = py::none());
+  sub.def("direct", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                       const py::object& eps, int64_t step, const std::string& argmax,
+                       const c10::optional<at::Tensor>& costs, const c10::optional<at::Tensor>& labels,
+                       const c10::optional<at::Tensor>& labelled, GeneratorOpt generator) {
+        const est::DirectOptions options = direct_options(eps, step, argmax, costs, labels, labelled);
+        return as_tuple(est::direct(family, theta, f, options, generator));
+      }, estimator_doc("Direct optimization through argmax (seed 003, Theorem 1): with one perturbation G, "
+                       "z* = map(theta + G) and the loss-augmented z*(eps) = argmax <theta + G, z> + eps f(z); the "
+                       "gradient estimate is (z*(eps) - z*) / eps. Biased for eps > 0; a negative eps is the other "
+                       "one-sided difference.\n\n``eps``: a float, or an ``EpsSchedule`` evaluated at ``step``. "
+                       "``argmax``: \"enumerate\" (exact: f on every structure, e.g. every category), \"linear\" "
+                       "(f(z) = <costs, z>, the family's own solver) or \"flip\" (seed 003 §4.1's low-dimensional "
+                       "approximation: costs from f with one part of z* switched on and off). ``labels`` (theta's "
+                       "shape) and ``labelled`` (*batch, bool): semi-supervision (§4.2), where the label replaces "
+                       "the loss-augmented prediction so that a descent step raises the label's score.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "eps"_a = direct_defaults.eps, "step"_a = 0,
+      "argmax"_a = direct_defaults.argmax, "costs"_a = py::none(), "labels"_a = py::none(),
+      "labelled"_a = py::none(), "generator"_a = py::none());
+  const structgrad::pairwise_binary::MapOptions map_defaults;
+  const est::PairwiseDirectOptions pairwise_defaults;
+  sub.def("direct_pairwise_binary", [](const at::Tensor& h, const at::Tensor& a, const est::LossFn& f,
+                                       const py::object& eps, int64_t step, const std::string& argmax,
+                                       const c10::optional<at::Tensor>& costs,
+                                       const c10::optional<at::Tensor>& labels,
+                                       const c10::optional<at::Tensor>& labelled, bool pairwise_noise,
+                                       const std::string& solver, double time_limit, GeneratorOpt generator) {
+        const est::DirectOptions options = direct_options(eps, step, argmax, costs, labels, labelled);
+        est::PairwiseDirectOptions pairwise{pairwise_noise, {solver, time_limit}};
+        return as_tuple(est::direct_pairwise_binary(h, a, f, options, pairwise, generator));
+      }, estimator_doc("Direct optimization for the structured encoder of seed 003 §4.1 "
+                       "(``structgrad.pairwise_binary``): score(z) = <h, z> + sum_{i<j} a_ij z_i z_j, perturbed as "
+                       "``pairwise_binary.sample`` perturbs it, with z* and z*(eps) from ``pairwise_binary.map`` "
+                       "(``solver``, ``time_limit``). The surrogate gives h the estimate (z*(eps) - z*) / eps and "
+                       "a's upper triangle (z*(eps) z*(eps)^T - z* z*^T) / eps.\n\n``argmax``: \"enumerate\" "
+                       "(exact, f on all 2^n states, n <= 16), \"linear\" (``costs`` (*batch, n)) or \"flip\" "
+                       "(the low-dimensional approximation f(z*_1, ..., z_i, ..., z*_n)). Augmenting moves only "
+                       "the unaries, so with ``pairwise_noise=False`` a supermodular a keeps max-flow usable. "
+                       "``labels`` (*batch, n) and ``labelled`` (*batch) as in ``direct``.").c_str(),
+      "h"_a, "a"_a, "f"_a, "eps"_a = direct_defaults.eps, "step"_a = 0, "argmax"_a = direct_defaults.argmax,
+      "costs"_a = py::none(), "labels"_a = py::none(), "labelled"_a = py::none(),
+      "pairwise_noise"_a = pairwise_defaults.pairwise_noise, "solver"_a = map_defaults.solver,
+      "time_limit"_a = map_defaults.time_limit_seconds, "generator"_a = py::none());
+  sub.def("arm", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                    int64_t num_samples, GeneratorOpt generator) {
+        return as_tuple(est::arm(family, theta, f, num_samples, generator));
+      }, estimator_doc("ARM (augment-REINFORCE-merge, beyond the seeds) for ``structgrad.bernoulli``: two "
+                       "antithetic evaluations of f per sample, (f(1[u > sigmoid(-theta)]) - "
+                       "f(1[u < sigmoid(theta)])) (u - 1/2). Unbiased.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "num_samples"_a = 1, "generator"_a = py::none());
   sub.def("check", [](const std::string& estimator, const structgrad::Family& family, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
                       const std::string& regularizer, int64_t num_samples, int64_t num_conditional, double eps,
@@ -208,14 +300,21 @@ void bind_estimators(py::module_& m) {
                         "relative_bias"_a = r.relative_bias, "variance"_a = r.variance,
                         "bias_detected"_a = r.bias_detected, "claims_unbiased"_a = r.claims_unbiased,
                         "passed"_a = r.passed, "verdict"_a = r.verdict);
-      }, "estimator"_a, "family"_a, "theta"_a, "f"_a, "draws"_a, "seed"_a, "tau"_a, "hard"_a,
-      "regularizer"_a, "num_samples"_a, "num_conditional"_a, "eps"_a, "argmax"_a, "alpha"_a);
+      }, "Compare ``draws`` independent draws of an estimator with the exact gradient by enumeration.\n\n"
+      "theta is one instance (no batch dimension). Returns the exact gradient, the draws' mean, standard error, "
+      "bias, max |z|, the critical z (Bonferroni at level alpha), the relative bias, a verdict and ``passed`` "
+      "(False only when an unbiased estimator showed bias).",
+      "estimator"_a, "family"_a, "theta"_a, "f"_a, "draws"_a = est::kCheckDraws, "seed"_a = 0,
+      "tau"_a = est::Options{}.relax.tau, "hard"_a = est::Options{}.relax.hard,
+      "regularizer"_a = est::Options{}.relax.regularizer, "num_samples"_a = est::Options{}.num_samples,
+      "num_conditional"_a = est::Options{}.num_conditional, "eps"_a = est::Options{}.direct.eps,
+      "argmax"_a = est::Options{}.direct.argmax, "alpha"_a = est::kCheckLevel);
   sub.def("list", [] {
     py::list out;
     for (const auto& info : est::estimator_list())
       out.append(py::dict("name"_a = info.name, "unbiased"_a = info.unbiased, "description"_a = info.description));
     return out;
-  });
+  }, "Every estimator with whether it is unbiased and a one-line description.");
 }
 
 void bind_distributions(py::module_& m) {

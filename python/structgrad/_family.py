@@ -92,6 +92,16 @@ def _parameters_doc(parameters: List[dict]) -> str:
     return "\n\nParameters, given to every verb:\n" + "\n".join(lines)
 
 
+def as_family(family: Any, params: Dict[str, int]) -> "_C.Family":
+    """The C++ family value of a name, a family module or a value, with keyword parameters."""
+    if isinstance(family, _C.Family):
+        if params:
+            return _C.family(family.name, {**family.params, **params})
+        return family
+    name = family if isinstance(family, str) else family.name
+    return _C.family(name, params)
+
+
 def family(name: str, **params: int) -> "_C.Family":
     """The family ``name`` with its parameters, as the estimators take it: ``family("topk", k=3)``."""
     return _C.family(name, params)

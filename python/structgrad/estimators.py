@@ -10,160 +10,94 @@ Every estimator is ``estimator(family, theta, f, **params) -> (surrogate, loss)`
   E[f(x_b)] (the surrogate sums over the batch; divide by the batch size for a mean), and
   gives whatever f closes over its gradient too;
 * ``loss`` is the per-instance loss estimate (*batch), detached.
-"""
-import types
-from typing import Callable, Dict, Optional, Tuple, Union
 
-import torch
+The estimators, their defaults and their documentation are the C++ bindings' (python/src/module.cpp,
+with the defaults of structgrad/estimators/estimators.h): each function here is the binding with its
+signature and doc, taking the family by name, module or value.
+"""
+import ast
+import inspect
+from typing import Any, Callable, Dict, List
 
 from . import _C
-
-Loss = Callable[[torch.Tensor], torch.Tensor]
-Family = Union[str, types.ModuleType, _C.Family]
-
-
-def _family(family: Family, params: Dict[str, int]) -> _C.Family:
-    """The C++ family value of a name, a family module or a value, with keyword parameters."""
-    if isinstance(family, _C.Family):
-        if params:
-            return _C.family(family.name, {**family.params, **params})
-        return family
-    name = family if isinstance(family, str) else family.name
-    return _C.family(name, params)
-
-
-def exact(family: Family, theta: torch.Tensor, f: Loss, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The exact gradient by enumerating every structure (seed 003, Eq. 2)."""
-    return _C.estimators.exact(_family(family, params), theta, f)
-
-
-def exact_traces(family: Family, theta: torch.Tensor, f: Loss, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The exact gradient under the law of ``family.trace`` by enumerating every trace (small instances):
-    the reference for the trace estimators, and the only exact one for arborescence traces."""
-    return _C.estimators.exact_traces(_family(family, params), theta, f)
-
-
-def straight_through(family: Family, theta: torch.Tensor, f: Loss,
-                     generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The exact sample forward, the gradient of the family's mean (its marginals) backward. Biased."""
-    return _C.estimators.straight_through(_family(family, params), theta, f, generator)
-
-
-def relaxed(family: Family, theta: torch.Tensor, f: Loss, tau: float = 1.0, hard: bool = False,
-            regularizer: str = "", generator: Optional[torch.Generator] = None,
-            backward: str = "", **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The stochastic softmax trick: f evaluated on ``family.relax(theta, tau, ...)`` (the family's
-    default regularizer and backward unless given). Biased."""
-    return _C.estimators.relaxed(_family(family, params), theta, f, tau, hard, regularizer, generator,
-                                 backward)
-
-
-def reinforce(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 8,
-              generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """REINFORCE with ``num_samples`` >= 2 samples and the leave-one-out baseline. Unbiased."""
-    return _C.estimators.reinforce(_family(family, params), theta, f, num_samples, generator)
-
-
-def e_reinforce(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 1,
-                generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """E-REINFORCE (seed 002 Eq. 1): the score of the exponential perturbation E behind each
-    recursive Gumbel-Max sample, averaged over ``num_samples``. Unbiased; the highest variance."""
-    return _C.estimators.e_reinforce(_family(family, params), theta, f, num_samples, generator)
-
-
-def e_reinforce_plus(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 8,
-                     generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """E-REINFORCE with ``num_samples`` >= 2 samples and the leave-one-out baseline. Unbiased."""
-    return _C.estimators.e_reinforce_plus(_family(family, params), theta, f, num_samples, generator)
-
-
-def t_reinforce(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 1,
-                generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """T-REINFORCE (seed 002 Eq. 2): the score of the trace, averaged over ``num_samples``.
-    Unbiased, with variance at most E-REINFORCE's (Eq. 5)."""
-    return _C.estimators.t_reinforce(_family(family, params), theta, f, num_samples, generator)
-
-
-def t_reinforce_plus(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 8,
-                     generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """T-REINFORCE+ (seed 002 Eq. 7): ``num_samples`` >= 2 traces, leave-one-out baseline. Unbiased."""
-    return _C.estimators.t_reinforce_plus(_family(family, params), theta, f, num_samples, generator)
-
-
-def relax(family: Family, theta: torch.Tensor, f: Loss, control_variate: Optional[Callable] = None,
-          tau: float = 1.0, regularizer: str = "", num_samples: int = 1,
-          generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """RELAX (seed 002 Eq. 6): (f(x) - c(e~)) grad log P(T) - grad c(e~) + grad c(e), with e~ drawn
-    from E given the trace. Unbiased.
-
-    ``control_variate`` maps perturbations (S, *batch, *event) (theta + G) to (S, *batch). None:
-    the relaxed loss f(relax_perturbed(e, tau)) of the family's SST relaxation. Given (a module),
-    the surrogate also carries the variance objective sum ||g||^2, so ``surrogate.backward()`` gives
-    its parameters the gradient that lowers the estimator's variance.
-    """
-    return _C.estimators.relax(_family(family, params), theta, f, control_variate, tau, regularizer,
-                               num_samples, generator)
-
-
-def gumbel_rao(family: Family, theta: torch.Tensor, f: Loss, tau: float = 1.0, regularizer: str = "",
-               num_conditional: int = 8,
-               generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Gumbel-Rao (beyond the seeds): the exact sample forward; backward, the gradient of the SST
-    relaxation at theta + G (G held fixed) averaged over ``num_conditional`` draws of G given the
-    trace. The same expectation as ``relaxed(hard=True)`` (as biased), with less variance."""
-    return _C.estimators.gumbel_rao(_family(family, params), theta, f, tau, regularizer, num_conditional,
-                                    generator)
-
+from ._family import as_family
 
 EpsSchedule = _C.estimators.EpsSchedule
-EpsSchedule.__doc__ = """The epsilon annealing of seed 003 §5: every ``every`` steps,
-eps = max(minimum, start * exp(-rate * step)). ``EpsSchedule().value(step)``."""
+
+# Everything the bindings define that takes a family (and direct_pairwise_binary, which does not).
+_ESTIMATORS = ["exact", "exact_traces", "straight_through", "relaxed", "reinforce", "e_reinforce", "e_reinforce_plus",
+               "t_reinforce", "t_reinforce_plus", "relax", "gumbel_rao", "direct", "direct_pairwise_binary", "arm",
+               "check"]
 
 
-def direct(family: Family, theta: torch.Tensor, f: Loss, eps: Union[float, EpsSchedule] = 1.0, step: int = 0,
-           argmax: str = "enumerate", costs: Optional[torch.Tensor] = None, labels: Optional[torch.Tensor] = None,
-           labelled: Optional[torch.Tensor] = None,
-           generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Direct optimization through argmax (seed 003, Theorem 1): with one perturbation G, z* = map(theta + G)
-    and the loss-augmented z*(eps) = argmax <theta + G, z> + eps f(z); the gradient estimate is
-    (z*(eps) - z*) / eps. Biased for eps > 0; a negative eps is the other one-sided difference.
-
-    ``eps``: a float, or an ``EpsSchedule`` evaluated at ``step``. ``argmax``: "enumerate" (exact: f on
-    every structure, e.g. every category), "linear" (f(z) = <costs, z>, the family's own solver) or "flip"
-    (seed 003 §4.1's low-dimensional approximation: costs from f with one part of z* switched on and off).
-    ``labels`` (theta's shape) and ``labelled`` (*batch, bool): semi-supervision (§4.2), where the label
-    replaces the loss-augmented prediction so that a descent step raises the label's score.
-    """
-    value = eps.value(step) if isinstance(eps, EpsSchedule) else float(eps)
-    return _C.estimators.direct(_family(family, params), theta, f, value, argmax, costs, labels, labelled,
-                                generator)
+def _arguments(header: str) -> List[str]:
+    """The arguments of pybind11's signature line name(a: T, b: U = 1) -> R, split at the commas
+    outside brackets (a type may be C++'s, like at::Tensor or c10::optional<...>)."""
+    inside = header[header.index("(") + 1:header.rindex(")")]
+    arguments, depth, current = [], 0, ""
+    for character in inside:
+        depth += character in "([<{"
+        depth -= character in ")]>}"
+        if character == "," and depth == 0:
+            arguments.append(current.strip())
+            current = ""
+        else:
+            current += character
+    return [a for a in [*arguments, current.strip()] if a]
 
 
-def direct_pairwise_binary(h: torch.Tensor, a: torch.Tensor, f: Loss, eps: Union[float, EpsSchedule] = 1.0,
-                           step: int = 0, argmax: str = "enumerate", costs: Optional[torch.Tensor] = None,
-                           labels: Optional[torch.Tensor] = None, labelled: Optional[torch.Tensor] = None,
-                           pairwise_noise: bool = True, solver: str = "auto", time_limit: float = float("inf"),
-                           generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Direct optimization for the structured encoder of seed 003 §4.1 (``structgrad.pairwise_binary``):
-    score(z) = <h, z> + sum_{i<j} a_ij z_i z_j, perturbed as ``pairwise_binary.sample`` perturbs it, with
-    z* and z*(eps) from ``pairwise_binary.map`` (``solver``, ``time_limit``). The surrogate gives h the
-    estimate (z*(eps) - z*) / eps and a's upper triangle (z*(eps) z*(eps)^T - z* z*^T) / eps.
-
-    ``argmax``: "enumerate" (exact, f on all 2^n states, n <= 16), "linear" (``costs`` (*batch, n)) or
-    "flip" (the low-dimensional approximation f(z*_1, ..., z_i, ..., z*_n)). Augmenting moves only the
-    unaries, so with ``pairwise_noise=False`` a supermodular a keeps max-flow usable. ``labels`` (*batch, n)
-    and ``labelled`` (*batch) as in ``direct``.
-    """
-    value = eps.value(step) if isinstance(eps, EpsSchedule) else float(eps)
-    return _C.estimators.direct_pairwise_binary(h, a, f, value, argmax, costs, labels, labelled, pairwise_noise,
-                                                solver, time_limit, generator)
+def _default(text: str) -> Any:
+    # pybind11 writes a default as its Python repr; float("inf") comes out as inf.
+    return float(text) if text in ("inf", "nan") else ast.literal_eval(text)
 
 
-def arm(family: Family, theta: torch.Tensor, f: Loss, num_samples: int = 1,
-        generator: Optional[torch.Generator] = None, **params: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """ARM (augment-REINFORCE-merge, beyond the seeds) for ``structgrad.bernoulli``: two antithetic
-    evaluations of f per sample, (f(1[u > sigmoid(-theta)]) - f(1[u < sigmoid(theta)])) (u - 1/2). Unbiased."""
-    return _C.estimators.arm(_family(family, params), theta, f, num_samples, generator)
+def _signature(binding: Callable) -> inspect.Signature:
+    """The signature pybind11 writes as the first line of a binding's doc."""
+    parameters = []
+    for argument in _arguments(binding.__doc__.split("\n", 1)[0]):
+        name, _, default = argument.partition(" = ")
+        parameters.append(inspect.Parameter(name.split(":")[0].strip(), inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                            default=_default(default) if default else inspect.Parameter.empty))
+    return inspect.Signature(parameters)
+
+
+def _doc(binding: Callable) -> str:
+    return binding.__doc__.split("\n", 1)[1].strip()
+
+
+def _wrap(name: str) -> Callable:
+    binding = getattr(_C.estimators, name)
+    signature = _signature(binding)
+    names: List[str] = list(signature.parameters)
+
+    if "family" in names:
+        position = names.index("family")
+
+        def estimator(*args: Any, **kwargs: Any) -> Any:
+            # Keywords the binding does not know are the family's parameters (k=3, root=0).
+            params: Dict[str, int] = {key: kwargs.pop(key) for key in list(kwargs) if key not in signature.parameters}
+            if position < len(args):
+                args = (*args[:position], as_family(args[position], params), *args[position + 1:])
+            else:
+                kwargs["family"] = as_family(kwargs["family"], params)
+            return binding(*args, **kwargs)
+
+        parameters = [*signature.parameters.values(),
+                      inspect.Parameter("params", inspect.Parameter.VAR_KEYWORD, annotation=int)]
+        estimator.__signature__ = signature.replace(parameters=parameters)
+    else:
+        def estimator(*args: Any, **kwargs: Any) -> Any:
+            return binding(*args, **kwargs)
+
+        estimator.__signature__ = signature
+    estimator.__name__ = estimator.__qualname__ = name
+    estimator.__module__ = __name__
+    estimator.__doc__ = _doc(binding)
+    return estimator
+
+
+for _name in _ESTIMATORS:
+    globals()[_name] = _wrap(_name)
 
 
 def available():
@@ -171,15 +105,4 @@ def available():
     return _C.estimators.list()
 
 
-def check(estimator: str, family: Family, theta: torch.Tensor, f: Loss, draws: int = 20000,
-          seed: int = 0, tau: float = 1.0, hard: bool = False, regularizer: str = "",
-          num_samples: int = 8, num_conditional: int = 8, eps: float = 1.0, argmax: str = "enumerate",
-          alpha: float = 1e-3, **params: int) -> dict:
-    """Compare ``draws`` independent draws of an estimator with the exact gradient by enumeration.
-
-    theta is one instance (no batch dimension). Returns the exact gradient, the draws' mean,
-    standard error, bias, max |z|, the critical z (Bonferroni at level alpha), the relative
-    bias, a verdict and ``passed`` (False only when an unbiased estimator showed bias).
-    """
-    return _C.estimators.check(estimator, _family(family, params), theta, f, draws, seed, tau, hard,
-                               regularizer, num_samples, num_conditional, eps, argmax, alpha)
+__all__ = [*_ESTIMATORS, "EpsSchedule", "available"]

@@ -106,3 +106,41 @@ def test_readme_python_example_runs():
     readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
     example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
     exec(compile(example, "README.md", "exec"), {})
+
+
+def test_estimator_signatures_and_docs_come_from_the_bindings():
+    import inspect
+
+    # The defaults are C++'s (estimators.h: kLeaveOneOutSamples, kConditionalDraws; RelaxOptions; DirectOptions).
+    assert inspect.signature(estimators.reinforce).parameters["num_samples"].default == 8
+    assert inspect.signature(estimators.t_reinforce_plus).parameters["num_samples"].default == 8
+    assert inspect.signature(estimators.t_reinforce).parameters["num_samples"].default == 1
+    assert inspect.signature(estimators.gumbel_rao).parameters["num_conditional"].default == 8
+    relaxed = inspect.signature(estimators.relaxed).parameters
+    assert relaxed["tau"].default == 1.0 and relaxed["hard"].default is False and relaxed["regularizer"].default == ""
+    direct = inspect.signature(estimators.direct).parameters
+    assert direct["eps"].default == 1.0 and direct["argmax"].default == "enumerate" and direct["step"].default == 0
+    assert inspect.signature(estimators.direct_pairwise_binary).parameters["time_limit"].default == float("inf")
+    assert inspect.signature(estimators.check).parameters["draws"].default == 20000
+    # The family's parameters ride along as keywords.
+    assert list(inspect.signature(estimators.reinforce).parameters)[-1] == "params"
+    for name in ("exact", "relaxed", "reinforce", "t_reinforce_plus", "relax", "gumbel_rao", "direct", "arm", "check"):
+        function = getattr(estimators, name)
+        assert function.__doc__ and function.__name__ == name, name
+    assert "leave-one-out" in estimators.reinforce.__doc__
+    assert "EpsSchedule" in estimators.direct.__doc__
+
+
+def test_estimators_take_the_family_positionally_or_by_keyword():
+    theta = torch.randn(2, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    f = lambda x: (x * torch.arange(5.0, dtype=torch.float64)).sum(-1)  # noqa: E731
+    first, _ = estimators.reinforce(structgrad.topk, theta, f, 4, torch.Generator().manual_seed(1), k=2)
+    second, _ = estimators.reinforce(family="topk", theta=theta, f=f, num_samples=4,
+                                     generator=torch.Generator().manual_seed(1), k=2)
+    third, _ = estimators.reinforce(structgrad.family("topk", k=2), theta, f, num_samples=4,
+                                    generator=torch.Generator().manual_seed(1))
+    assert first.item() == second.item() == third.item()
+    schedule = estimators.EpsSchedule(start=-2.0, rate=0.0)
+    surrogate, _ = estimators.direct("categorical", theta, lambda x: (x * theta.detach()).sum(-1), eps=schedule,
+                                     step=5, generator=torch.Generator().manual_seed(2))
+    assert torch.isfinite(surrogate)

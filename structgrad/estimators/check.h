@@ -39,9 +39,12 @@ struct CheckReport {
 
 // theta: one instance, of the family's event shape (no batch dimension).
 // f follows the estimators' convention: (S, N, *event) -> (S, N).
+// The defaults of the tools built on it (the CLI's `check`, Python's estimators.check).
+inline constexpr int64_t kCheckDraws = 20000;
+inline constexpr double kCheckLevel = 1e-3;
 CheckReport check_estimator(const std::string& estimator, const Family& family,
                             const at::Tensor& theta, const LossFn& f, const Options& options,
-                            int64_t draws, uint64_t seed, double alpha = 1e-3);
+                            int64_t draws, uint64_t seed, double alpha = kCheckLevel);
 
 // A fixed nonlinear test loss, f(x) = <a, x> + <b, x>^2, with a and b of theta's event shape.
 LossFn quadratic_loss(const at::Tensor& a, const at::Tensor& b);

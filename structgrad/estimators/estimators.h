@@ -29,6 +29,11 @@ namespace structgrad::estimators {
 
 using LossFn = std::function<at::Tensor(const at::Tensor& structures)>;
 
+// The defaults of the estimators' sample counts, written once: the signatures below, Options,
+// and the Python bindings take them from here.
+inline constexpr int64_t kLeaveOneOutSamples = 8;  // the leave-one-out estimators (reinforce, *_plus)
+inline constexpr int64_t kConditionalDraws = 8;    // gumbel_rao's draws of G given the trace
+
 struct Estimate {
   at::Tensor surrogate;
   at::Tensor loss;
@@ -54,7 +59,7 @@ Estimate relaxed(const Family& family, const at::Tensor& theta, const LossFn& f,
 // REINFORCE with K >= 2 samples and the leave-one-out baseline: unbiased.
 //   grad = 1/K sum_k (f(x_k) - 1/(K-1) sum_{j != k} f(x_j)) grad log p(x_k)
 Estimate reinforce(const Family& family, const at::Tensor& theta, const LossFn& f,
-                   int64_t num_samples, GeneratorOpt generator = c10::nullopt);
+                   int64_t num_samples = kLeaveOneOutSamples, GeneratorOpt generator = c10::nullopt);
 
 // The score-function estimators of the recursive Gumbel-Max trick (seed 002 §3), for families
 // with `trace`. Each draws K = num_samples traces per instance; the "_plus" forms need K >= 2
@@ -63,12 +68,12 @@ Estimate reinforce(const Family& family, const at::Tensor& theta, const LossFn& 
 //   t_reinforce:  the score of the trace T (Eq. 2), var <= e_reinforce's (Eq. 5)
 Estimate e_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples = 1,
                      GeneratorOpt generator = c10::nullopt);
-Estimate e_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
-                          GeneratorOpt generator = c10::nullopt);
+Estimate e_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f,
+                          int64_t num_samples = kLeaveOneOutSamples, GeneratorOpt generator = c10::nullopt);
 Estimate t_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples = 1,
                      GeneratorOpt generator = c10::nullopt);
-Estimate t_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
-                          GeneratorOpt generator = c10::nullopt);
+Estimate t_reinforce_plus(const Family& family, const at::Tensor& theta, const LossFn& f,
+                          int64_t num_samples = kLeaveOneOutSamples, GeneratorOpt generator = c10::nullopt);
 
 // A control variate c(perturbed) for RELAX: perturbations (S, *batch, *event) -> (S, *batch).
 using ControlVariate = std::function<at::Tensor(const at::Tensor& perturbed)>;
@@ -86,7 +91,7 @@ Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, c
 // of G given the trace (Rao-Blackwellized straight-through). The same expectation as `relaxed`
 // with hard (so as biased), less variance.
 Estimate gumbel_rao(const Family& family, const at::Tensor& theta, const LossFn& f, const RelaxOptions& options,
-                    int64_t num_conditional, GeneratorOpt generator = c10::nullopt);
+                    int64_t num_conditional = kConditionalDraws, GeneratorOpt generator = c10::nullopt);
 
 // Direct optimization through argmax (seed 003, Theorem 1). With one perturbation G,
 //   z* = map(theta + G),  z*(eps) = argmax_z <theta + G, z> + eps f(z)   (the loss-augmented argmax),
@@ -154,8 +159,8 @@ Estimate arm(const Family& family, const at::Tensor& theta, const LossFn& f, int
 // Every estimator's parameters in one place, so that tools can pick an estimator by name.
 struct Options {
   RelaxOptions relax;
-  int64_t num_samples = 8;
-  int64_t num_conditional = 8;  // gumbel_rao
+  int64_t num_samples = kLeaveOneOutSamples;
+  int64_t num_conditional = kConditionalDraws;  // gumbel_rao
   DirectOptions direct;
 };
 
