@@ -2,13 +2,14 @@
 
 Families: one module structgrad.<family> per family of the C++ registry (``structgrad.families()``
 lists them with their parameters), each with the same verbs: map, sample, relax, log_partition,
-marginals, enumerate, trace, trace_log_prob, conditional_gumbel where the family has them. Every
+marginals, enumerate, trace, trace_log_prob, conditional_gumbel, and the Gibbs verbs gibbs_sample,
+gibbs_log_prob, entropy, kl_divergence, where the family has them. Every
 verb is also the torch operator torch.ops.structgrad.<family>_<verb>, callable from TorchScript.
 structgrad.pairwise_binary: unaries and pairwise weights (max-flow, CBC or enumeration).
 ``structgrad.family("topk", k=3)``: a family with its parameters, as the estimators take it.
 Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, e_reinforce,
     e_reinforce_plus, t_reinforce, t_reinforce_plus, relax, gumbel_rao, direct, arm, check)
-Distributions: structgrad.distributions (ExpConcrete, Concrete, IGR, IGRStickBreaking, IGRPlanar)
+Distributions: structgrad.distributions (Gibbs, ExpConcrete, Concrete, IGR, IGRStickBreaking, IGRPlanar)
 """
 import torch  # noqa: F401  (loads libtorch before the extension)
 

@@ -1,11 +1,12 @@
-"""Continuous relaxations as torch.distributions."""
-from typing import NamedTuple, Optional
+"""Continuous relaxations, and the Gibbs distributions over structures, as torch.distributions."""
+from typing import Any, NamedTuple, Optional
 
 import torch
 from torch.distributions import Distribution, constraints
 from torch.distributions.kl import register_kl
 
 from . import _C
+from ._family import as_family
 
 
 class _RelaxedCategorical(Distribution):
@@ -243,3 +244,89 @@ def fit_prior(target, family: str = "igr_sb", num_categories: Optional[int] = No
 
 __all__ = ["ExpConcrete", "Concrete", "IGR", "IGRPlanar", "IGRStickBreaking", "hard", "monte_carlo_kl", "PriorFit",
            "fit_prior"]
+
+
+class _Structures(constraints.Constraint):
+    """0/1 indicator tensors with the family's event dimensions (their combinatorial validity is the
+    family's to know: gibbs_log_prob gives -inf to a structure on an absent part)."""
+
+    is_discrete = True
+
+    def __init__(self, event_dim: int):
+        self.event_dim = event_dim
+        super().__init__()
+
+    def check(self, value):
+        indicator = (value == 0) | (value == 1)
+        return indicator.flatten(-self.event_dim).all(-1)
+
+
+class Gibbs(Distribution):
+    """The Gibbs distribution p(x) ∝ exp(<theta, x>) over a family's structures (seed 000, "Latent
+    Spanning Trees", "Latent Arborescence"; an undirected edge scores once).
+
+    ``Gibbs("spanning_tree", theta)``, ``Gibbs(structgrad.topk, theta, k=3)``,
+    ``Gibbs(structgrad.family("arborescence", root=2), theta)``. Families: spanning_tree,
+    arborescence, topk, correlated_topk, bernoulli, categorical. ``sample`` is exact (Wilson's
+    algorithm or the sequential matrix-tree sampler for trees, backward sampling for k-subsets);
+    ``log_prob``, ``entropy``, ``mean`` (the marginals) and ``torch.distributions.kl_divergence``
+    between two ``Gibbs`` of one family are differentiable in theta. ``mode`` is the family's map.
+    """
+
+    arg_constraints = {"theta": constraints.real}  # -inf: an absent part
+    has_rsample = False
+
+    def __init__(self, family: Any, theta: torch.Tensor, validate_args=None, **params: int):
+        self.family = as_family(family, params)
+        self.theta = theta
+        self._params = dict(self.family.params)
+        dims = self.family.event_dim
+        if theta.dim() < dims:
+            raise ValueError(f"Gibbs: theta must have at least {dims} dimension(s) for {self.family.name}, "
+                             f"got shape {tuple(theta.shape)}")
+        super().__init__(theta.shape[:theta.dim() - dims], theta.shape[theta.dim() - dims:],
+                         validate_args=validate_args)
+
+    def _verb(self, verb: str):
+        try:
+            return getattr(torch.ops.structgrad, f"{self.family.name}_{verb}")
+        except (AttributeError, RuntimeError):
+            raise ValueError(f"Gibbs: the family {self.family.name} has no Gibbs distribution "
+                             f"(no {verb})") from None
+
+    @property
+    def support(self):
+        return _Structures(self.family.event_dim)
+
+    def sample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None):
+        theta = self.theta.detach().expand(torch.Size(sample_shape) + self.theta.shape)
+        return self._verb("gibbs_sample")(theta, generator=generator, **self._params)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return self._verb("gibbs_log_prob")(self.theta, value, **self._params)
+
+    def entropy(self):
+        return self._verb("entropy")(self.theta, **self._params)
+
+    @property
+    def mean(self):
+        return self._verb("marginals")(self.theta, **self._params)
+
+    @property
+    def mode(self):
+        return self._verb("map")(self.theta, **self._params)
+
+    def expand(self, batch_shape, _instance=None):
+        theta = self.theta.expand(torch.Size(batch_shape) + self.event_shape)
+        return Gibbs(self.family, theta, validate_args=self._validate_args)
+
+
+@register_kl(Gibbs, Gibbs)
+def _kl_gibbs(p: Gibbs, q: Gibbs):
+    if p.family.name != q.family.name or p.family.params != q.family.params:
+        raise ValueError(f"kl_divergence: both Gibbs distributions must be of one family with one set of parameters, "
+                         f"got {p.family!r} and {q.family!r}")
+    theta_p, theta_q = torch.broadcast_tensors(p.theta, q.theta)
+    return p._verb("kl_divergence")(theta_p, theta_q, **p._params)

@@ -5,8 +5,9 @@
 #include "structgrad/solvers/arborescence.h"
 #include "structgrad/solvers/cle_recursion.h"
 #include "structgrad/solvers/enumerate.h"
-#include "structgrad/structures/recursive.h"
+#include "structgrad/structures/gibbs.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
 
@@ -52,6 +53,13 @@ at::Tensor relax(const at::Tensor& theta, double tau, int64_t root, bool hard, G
 at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, int64_t root, const std::string& backward) {
   const RelaxOptions options{tau, "", false, explicit_backward("arborescence.relax_perturbed", backward)};
   return family(root).relax_perturbed(perturbed, options);
+}
+
+at::Tensor gibbs_sample(const at::Tensor& theta, int64_t root, GeneratorOpt generator, const std::string& sampler) {
+  const char* function = "arborescence.gibbs_sample";
+  check_input(function, theta, root);
+  return graph::gibbs_trees(function, theta, /*directed=*/true, root, gibbs::tree_sampler(function, sampler),
+                            generator);
 }
 
 at::Tensor log_partition(const at::Tensor& theta, int64_t root) {
@@ -127,6 +135,7 @@ Family family(int64_t root) {
   f.enumerate = [root](const at::Tensor& theta) { return enumerate(theta.size(-1), root, theta.options()); };
   f.log_partition = [root](const at::Tensor& theta) { return log_partition(theta, root); };
   f.marginals = [root](const at::Tensor& theta) { return marginals(theta, root); };
+  f.gibbs_sample = [root](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, root, g); };
   f.mean = f.marginals;
   verbs(root).install(f);
   return f;
@@ -149,6 +158,13 @@ TORCH_LIBRARY_FRAGMENT(structgrad, library) {
       .def("log_partition(Tensor theta, int root=0) -> Tensor", &log_partition,
            "log of the sum over arborescences out of root of exp(score): (*batch).")
       .def("marginals(Tensor theta, int root=0) -> Tensor", &marginals, "P(i -> j in A): (*batch, n, n).")
+      .def("gibbs_sample(Tensor theta, int root=0, Generator? generator=None, str sampler=\"auto\") -> Tensor",
+           &gibbs_sample,
+           "An exact sample of the Gibbs distribution p(A) ∝ exp(score(A)) over the arborescences out of root "
+           "(another law than ``sample``'s): (*batch, n, n). " "sampler: \"auto\" (Wilson's loop-erased random walks where a bound on their expected length is "
+           "within budget, else the sequential sampler), \"wilson\" or \"sequential\" (each parent drawn from its "
+           "conditional law by the log-stable matrix-tree theorem, O(n^4), at any logit spread).")
+      .def_gibbs_verbs<&family>(", int root=0")
       .def("enumerate(int n, int root=0, ScalarType? dtype=None) -> Tensor",
            [](int64_t n, int64_t root, c10::optional<at::ScalarType> dtype) {
              return enumerate(n, root, enumerate_options(dtype));

@@ -56,6 +56,11 @@ at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace, int6
 at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, int64_t root = 0,
                               GeneratorOpt generator = c10::nullopt);
 
+// An exact sample of the Gibbs distribution p(A) ∝ exp(score(A)) over the arborescences out of
+// root (another law than sample's): (*batch, n, n). sampler as spanning_tree::gibbs_sample's.
+at::Tensor gibbs_sample(const at::Tensor& theta, int64_t root = 0, GeneratorOpt generator = c10::nullopt,
+                        const std::string& sampler = "auto");
+
 Family family(int64_t root = 0);
 
 }  // namespace structgrad::arborescence

@@ -77,6 +77,8 @@ Family family() {
   f.log_prob = log_prob;
   f.log_partition = log_partition;
   f.marginals = marginals;
+  // Perturb-and-MAP is exact for independent choices: the Gibbs law is sample's.
+  f.gibbs_sample = sample;
   f.mean = f.marginals;
   return f;
 }
@@ -93,6 +95,10 @@ TORCH_LIBRARY_FRAGMENT(structgrad, library) {
            &relax,
            "The binary Concrete sigmoid((theta + L) / tau); hard=True: the exact sample forward. "
            "backward: \"custom\" or \"finite_difference\".")
+      .def("gibbs_sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
+           "An exact sample of the Gibbs distribution p(x) ∝ exp(<theta, x>), the independent Bernoulli(sigmoid(theta)) draws: the same law, and "
+           "for one generator the same draw, as ``sample``.")
+      .def_gibbs_verbs<&family>("")
       .def("log_partition(Tensor theta) -> Tensor", &log_partition, "sum_i softplus(theta_i): (*batch).")
       .def("marginals(Tensor theta) -> Tensor", &marginals, "sigmoid(theta).")
       .def("log_prob(Tensor theta, Tensor x) -> Tensor", &log_prob, "log P(z = x) for x (*, *batch, n): (*, *batch).")

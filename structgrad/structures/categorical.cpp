@@ -129,6 +129,8 @@ Family family() {
   f.log_prob = log_prob;
   f.log_partition = log_partition;
   f.marginals = marginals;
+  // Perturb-and-MAP is exact for independent choices: the Gibbs law is sample's.
+  f.gibbs_sample = sample;
   f.mean = marginals;
   f.trace = trace;
   f.trace_log_prob = trace_log_prob;
@@ -152,6 +154,10 @@ TORCH_LIBRARY_FRAGMENT(structgrad, library) {
       .def("relax_perturbed(Tensor perturbed, float tau, str regularizer=\"entropy\", str backward=\"custom\") "
            "-> Tensor",
            &relax_perturbed, "``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``.")
+      .def("gibbs_sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
+           "An exact sample of the Gibbs distribution p(x) ∝ exp(<theta, x>), a draw of softmax(theta): the same law, and "
+           "for one generator the same draw, as ``sample``.")
+      .def_gibbs_verbs<&family>("")
       .def("log_partition(Tensor theta) -> Tensor", &log_partition,
            "logsumexp(theta) over the last dimension: (*batch).")
       .def("marginals(Tensor theta) -> Tensor", &marginals,

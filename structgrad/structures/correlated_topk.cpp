@@ -4,6 +4,7 @@
 #include "structgrad/ops/ksubset.h"
 #include "structgrad/solvers/correlated_subset.h"
 #include "structgrad/solvers/enumerate.h"
+#include "structgrad/structures/gibbs.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
 
@@ -56,6 +57,17 @@ at::Tensor log_partition(const at::Tensor& theta, int64_t k) {
   return ops::correlated_subset_log_partition(theta, k);
 }
 
+at::Tensor gibbs_sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
+  const char* function = "correlated_topk.gibbs_sample";
+  check_theta(function, theta, k);
+  const int64_t n = items_of(theta);
+  auto sample = [n, k](const double* scores, solvers::RandomStream& random, double* x) {
+    solvers::gibbs_correlated_subset(scores, n, k, random, x);
+    return std::string();
+  };
+  return gibbs::sample_each(function, theta, 1, sample, generator);
+}
+
 at::Tensor marginals(const at::Tensor& theta, int64_t k) {
   check_theta("correlated_topk.marginals", theta, k);
   return ops::correlated_subset_marginals(theta, k);
@@ -89,6 +101,7 @@ Family family(int64_t k) {
   f.log_partition = [k](const at::Tensor& theta) { return log_partition(theta, k); };
   f.marginals = [k](const at::Tensor& theta) { return marginals(theta, k); };
   f.mean = f.marginals;
+  f.gibbs_sample = [k](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, k, g); };
   return f;
 }
 
@@ -112,6 +125,10 @@ TORCH_LIBRARY_FRAGMENT(structgrad, library) {
            "log sum over structures of exp(<theta, z>): (*batch), log space, finite at any logits.")
       .def("marginals(Tensor theta, int k) -> Tensor", &marginals,
            "E[z] under p(z) ∝ exp(<theta, z>): (*batch, 2n - 1); the item coordinates sum to k.")
+      .def("gibbs_sample(Tensor theta, int k, Generator? generator=None) -> Tensor", &gibbs_sample,
+           "An exact sample of p(z) ∝ exp(<theta, z>) (not ``sample``'s law): backward sampling through the O(nk) "
+           "dynamic program, (*batch, 2n - 1).")
+      .def_gibbs_verbs<&family>(", int k")
       .def("enumerate(int n, int k, ScalarType? dtype=None) -> Tensor",
            [](int64_t n, int64_t k, c10::optional<at::ScalarType> dtype) {
              return enumerate(n, k, enumerate_options(dtype));

@@ -45,6 +45,10 @@ at::Tensor log_partition(const at::Tensor& theta, int64_t k);
 // sum to k.
 at::Tensor marginals(const at::Tensor& theta, int64_t k);
 
+// An exact sample of that Gibbs distribution (not sample's law): backward sampling through
+// log_partition's dynamic program, O(nk). (*batch, 2n - 1).
+at::Tensor gibbs_sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c10::nullopt);
+
 // Every structure over n items with k selected: (C(n, k), 2n - 1).
 at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options = at::kDouble);
 

@@ -1,8 +1,81 @@
 #include "structgrad/structures/family.h"
 
+#include <limits>
+
+#include "structgrad/core/check.h"
 #include "structgrad/structures/graph.h"
 
 namespace structgrad {
+namespace {
+
+// theta with its -inf entries (absent parts) read as 0: a product with an indicator or a
+// marginal that is 0 there stays 0 instead of NaN, in the forward and in the backward.
+at::Tensor absent_as_zero(const at::Tensor& theta) {
+  return at::where(at::isfinite(theta), theta, at::zeros({}, theta.options()));
+}
+
+}  // namespace
+
+at::Tensor Family::score(const at::Tensor& theta, const at::Tensor& x) const {
+  const std::string function = name + ".score";
+  check(function.c_str(), theta);
+  TORCH_CHECK_VALUE(x.dim() >= event_dim, function, ": x must be structures (*sample, *batch, *event), got ",
+                    check::shape_string(x.sizes()));
+  TORCH_CHECK_VALUE(x.sizes().slice(x.dim() - event_dim) == theta.sizes().slice(theta.dim() - event_dim), function,
+                    ": x's event shape must be theta's, got x ", check::shape_string(x.sizes()), " and theta ",
+                    check::shape_string(theta.sizes()));
+  check::broadcastable(function.c_str(), "x's and theta's batch shapes", x.sizes().slice(0, x.dim() - event_dim),
+                       theta.sizes().slice(0, theta.dim() - event_dim));
+  TORCH_CHECK_VALUE(((x == 0) | (x == 1)).all().item<bool>(), function,
+                    ": x must hold 0/1 structure indicators (NaN or other values found)");
+  const at::Tensor chosen = x.to(theta.scalar_type());
+  at::Tensor total = (absent_as_zero(theta) * chosen).flatten(-event_dim).sum(-1);
+  if (symmetric) total = total / 2;
+  // A structure that uses an absent part has probability 0.
+  const at::Tensor impossible = ((chosen != 0) & at::isneginf(theta)).flatten(-event_dim).any(-1);
+  return total.masked_fill(impossible, -std::numeric_limits<double>::infinity());
+}
+
+namespace {
+
+// The parts of a family's Gibbs law every Gibbs verb needs, checked with the verb's name.
+void require_gibbs(const Family& family, const std::string& function, const at::Tensor& theta) {
+  TORCH_CHECK_VALUE(family.log_partition && family.marginals, function, ": the family ", family.name,
+                    " has no tractable Gibbs distribution (no log_partition)");
+  family.check(function.c_str(), theta);
+}
+
+}  // namespace
+
+at::Tensor Family::gibbs_log_prob(const at::Tensor& theta, const at::Tensor& x) const {
+  require_gibbs(*this, name + ".gibbs_log_prob", theta);
+  return score(theta, x) - log_partition(theta);
+}
+
+at::Tensor Family::entropy(const at::Tensor& theta) const {
+  require_gibbs(*this, name + ".entropy", theta);
+  at::Tensor expected_score = (absent_as_zero(theta) * marginals(theta)).flatten(-event_dim).sum(-1);
+  if (symmetric) expected_score = expected_score / 2;
+  return log_partition(theta) - expected_score;
+}
+
+at::Tensor Family::kl_divergence(const at::Tensor& theta_p, const at::Tensor& theta_q) const {
+  const std::string function = name + ".kl_divergence";
+  require_gibbs(*this, function, theta_p);
+  check(function.c_str(), theta_q);
+  TORCH_CHECK_VALUE(theta_p.sizes() == theta_q.sizes(), function, ": theta_p and theta_q must have one shape, got ",
+                    check::shape_string(theta_p.sizes()), " and ", check::shape_string(theta_q.sizes()));
+  const at::Tensor mu_p = marginals(theta_p);
+  const at::Tensor both = at::isfinite(theta_p) & at::isfinite(theta_q);
+  at::Tensor gap = (at::where(both, theta_q - theta_p, at::zeros({}, theta_p.options())) * mu_p)
+                       .flatten(-event_dim)
+                       .sum(-1);
+  if (symmetric) gap = gap / 2;
+  // p puts mass on a part q forbids: the divergence is infinite.
+  const at::Tensor q_forbids = (at::isneginf(theta_q) & (mu_p > 0)).flatten(-event_dim).any(-1);
+  return (log_partition(theta_q) - log_partition(theta_p) - gap)
+      .masked_fill(q_forbids, std::numeric_limits<double>::infinity());
+}
 
 std::vector<int64_t> Family::batch_shape(const at::Tensor& theta) const {
   TORCH_CHECK_VALUE(theta.dim() >= event_dim, name, ": theta must have at least ", event_dim,

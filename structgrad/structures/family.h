@@ -79,6 +79,27 @@ struct Family {
   // The Gibbs distribution p(x) ∝ exp(<theta, x>) where tractable: log Z (*batch) and E[x].
   std::function<at::Tensor(const at::Tensor& theta)> log_partition;
   std::function<at::Tensor(const at::Tensor& theta)> marginals;
+  // An exact sample of the Gibbs distribution, batched and seeded (structures/gibbs.h): the same
+  // law as `sample` for bernoulli and categorical, another one for the structured families (a
+  // perturb-and-MAP tree is not Gibbs-distributed). Absent where the law has no exact sampler.
+  std::function<at::Tensor(const at::Tensor& theta, GeneratorOpt)> gibbs_sample;
+  bool has_gibbs() const { return bool(gibbs_sample) && bool(log_partition) && bool(marginals); }
+  // The Gibbs verbs every family with log_partition and marginals shares, each differentiable in
+  // theta through those kernels and finite for logits of any magnitude (-inf entries, absent
+  // parts, count as absent):
+  //   score(theta, x)           <theta, x>, each undirected part once: x (*sample, *batch, *event)
+  //                             broadcast against theta, returns (*sample, *batch)
+  //   gibbs_log_prob(theta, x)  score - log Z
+  //   entropy(theta)            log Z - <theta, E[x]>: (*batch)
+  //   kl_divergence(p, q)       KL(Gibbs(p) || Gibbs(q)) = log Z_q - log Z_p - <q - p, E_p[x]>:
+  //                             (*batch), +inf where p has structures q has not
+  // x must hold structures of the family: its shape and 0/1 entries are checked, not its
+  // combinatorial validity.
+  at::Tensor score(const at::Tensor& theta, const at::Tensor& x) const;
+  at::Tensor gibbs_log_prob(const at::Tensor& theta, const at::Tensor& x) const;
+  at::Tensor entropy(const at::Tensor& theta) const;
+  at::Tensor kl_divergence(const at::Tensor& theta_p, const at::Tensor& theta_q) const;
+
   // A differentiable stand-in for E[x] used by the straight-through estimator's backward.
   std::function<at::Tensor(const at::Tensor& theta)> mean;
 

@@ -5,8 +5,11 @@
 #include <cmath>
 #include <iomanip>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "structgrad/core/check.h"
+#include "structgrad/structures/gibbs.h"
 
 namespace structgrad::graph {
 
@@ -71,6 +74,48 @@ at::Tensor solve_each(const at::Tensor& theta, const InstanceSolver& solve, cons
   });
   TORCH_CHECK_VALUE(!failed, failure);
   return out.to(theta.scalar_type());
+}
+
+at::Tensor gibbs_trees(const char* function, const at::Tensor& theta, bool directed, int64_t root,
+                       solvers::TreeSampler sampler, GeneratorOpt generator) {
+  const int64_t n = theta.size(-1);
+  auto sample = [=](const double* w, solvers::RandomStream& random, double* x) -> std::string {
+    std::vector<double> weights(w, w + n * n);
+    int64_t tree_root = root;
+    if (!directed) {
+      // Any root gives the same law once the orientation is dropped (a uniformly drawn one would
+      // too); an endpoint of the heaviest edge is where the walks tend to go, so they end sooner.
+      double heaviest = -INFINITY;
+      for (int64_t u = 0; u < n; ++u) {
+        double total = -INFINITY;
+        for (int64_t v = 0; v < n; ++v) {
+          if (v == u) continue;
+          weights[u * n + v] = (w[u * n + v] + w[v * n + u]) / 2;
+          total = std::max(total, weights[u * n + v]);
+        }
+        if (total > heaviest) {
+          heaviest = total;
+          tree_root = u;
+        }
+      }
+    }
+    std::vector<int64_t> parent(n);
+    const solvers::TreeSampleStatus status =
+        solvers::gibbs_arborescence(weights.data(), n, tree_root, sampler, random, parent.data());
+    if (status.unreachable)
+      return directed ? "some vertex cannot be reached from the root (no spanning arborescence exists)"
+                      : "the graph is disconnected (no spanning tree exists)";
+    if (status.too_slow)
+      return "sampler \"wilson\" would walk more than 1e12 steps in expectation at these logits; use \"auto\" "
+             "or \"sequential\"";
+    for (int64_t v = 0; v < n; ++v) {
+      if (v == tree_root) continue;
+      x[parent[v] * n + v] = 1;
+      if (!directed) x[v * n + parent[v]] = 1;
+    }
+    return "";
+  };
+  return gibbs::sample_each(function, theta, 2, sample, generator);
 }
 
 }  // namespace structgrad::graph

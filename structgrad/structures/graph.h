@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "structgrad/core/noise.h"
+#include "structgrad/solvers/gibbs_sampling.h"
 
 namespace structgrad::graph {
 
@@ -24,5 +25,12 @@ at::Tensor edge_noise(const at::Tensor& theta, bool symmetric, GeneratorOpt gene
 // then `failure` is raised.
 using InstanceSolver = std::function<bool(const double* weights, int64_t n, double* indicator)>;
 at::Tensor solve_each(const at::Tensor& theta, const InstanceSolver& solve, const char* failure);
+
+// Exact samples of the Gibbs distribution over trees, p(T) ∝ prod_{e in T} exp(theta_e), by
+// solvers::gibbs_arborescence on every instance: arborescences out of `root` when `directed`,
+// else spanning trees (symmetric indicators; an arborescence with symmetric weights and its
+// orientation dropped, whatever its root). Errors name `function`.
+at::Tensor gibbs_trees(const char* function, const at::Tensor& theta, bool directed, int64_t root,
+                       solvers::TreeSampler sampler, GeneratorOpt generator);
 
 }  // namespace structgrad::graph

@@ -70,7 +70,35 @@ class FamilyOperators {
              "theta + G = -log E given the trace (seed 002 App. B), reparameterized: theta's shape.");
   }
 
+  // The Gibbs verbs every family with a Gibbs law shares (Family::gibbs_log_prob, entropy,
+  // kl_divergence), with the family's parameters after the tensors: `params` is the schema's tail
+  // (", int k"), `make` the family's factory (&topk::family).
+  template <auto make>
+  FamilyOperators& def_gibbs_verbs(const std::string& params) {
+    return def_gibbs_verbs_of<make>(params, make);
+  }
+
  private:
+  template <auto make, typename... Params>
+  FamilyOperators& def_gibbs_verbs_of(const std::string& params, Family (*)(Params...)) {
+    return def("gibbs_log_prob(Tensor theta, Tensor x" + params + ") -> Tensor",
+               [](const at::Tensor& theta, const at::Tensor& x, Params... p) {
+                 return make(p...).gibbs_log_prob(theta, x);
+               },
+               "log p(x) = <theta, x> - log Z under the Gibbs distribution p(x) ∝ exp(<theta, x>) (an undirected "
+               "edge counted once): x (*sample, *batch, *event) broadcast against theta, returns (*sample, *batch); "
+               "-inf for a structure on an absent part. Differentiable in theta.")
+        .def("entropy(Tensor theta" + params + ") -> Tensor",
+             [](const at::Tensor& theta, Params... p) { return make(p...).entropy(theta); },
+             "The Gibbs distribution's entropy, log Z - <theta, E[x]>: (*batch). Differentiable in theta.")
+        .def("kl_divergence(Tensor theta_p, Tensor theta_q" + params + ") -> Tensor",
+             [](const at::Tensor& theta_p, const at::Tensor& theta_q, Params... p) {
+               return make(p...).kl_divergence(theta_p, theta_q);
+             },
+             "KL(Gibbs(theta_p) || Gibbs(theta_q)) = log Z_q - log Z_p - <theta_q - theta_p, E_p[x]>: (*batch), "
+             "+inf where p has structures q has not. Differentiable in both.");
+  }
+
   void record(const std::string& verb, const char* doc);
   torch::Library& library_;
   std::string family_;

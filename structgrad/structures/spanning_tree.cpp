@@ -5,8 +5,9 @@
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/kruskal.h"
 #include "structgrad/solvers/recursive_algorithms.h"
-#include "structgrad/structures/recursive.h"
+#include "structgrad/structures/gibbs.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
 
@@ -101,6 +102,12 @@ at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, 
   return verbs().conditional_gumbel(theta, trace, generator);
 }
 
+at::Tensor gibbs_sample(const at::Tensor& theta, GeneratorOpt generator, const std::string& sampler) {
+  const char* function = "spanning_tree.gibbs_sample";
+  graph::check_weights(function, theta, true);
+  return graph::gibbs_trees(function, theta, /*directed=*/false, 0, gibbs::tree_sampler(function, sampler), generator);
+}
+
 at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   graph::check_weights("spanning_tree.log_prob", theta, true);
   const int64_t n = theta.size(-1);
@@ -135,6 +142,7 @@ Family family() {
   f.log_partition = log_partition;
   f.marginals = marginals;
   f.mean = f.marginals;
+  f.gibbs_sample = [](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, g); };
   verbs().install(f);
   return f;
 }
@@ -155,6 +163,12 @@ TORCH_LIBRARY_FRAGMENT(structgrad, library) {
       .def("log_partition(Tensor theta) -> Tensor", &log_partition,
            "log of the sum over spanning trees of exp(score): (*batch).")
       .def("marginals(Tensor theta) -> Tensor", &marginals, "P({i, j} in T), symmetric (*batch, n, n).")
+      .def("gibbs_sample(Tensor theta, Generator? generator=None, str sampler=\"auto\") -> Tensor", &gibbs_sample,
+           "An exact sample of the Gibbs distribution p(T) ∝ exp(score(T)) (another law than ``sample``'s), "
+           "symmetric (*batch, n, n). " "sampler: \"auto\" (Wilson's loop-erased random walks where a bound on their expected length is "
+           "within budget, else the sequential sampler), \"wilson\" or \"sequential\" (each parent drawn from its "
+           "conditional law by the log-stable matrix-tree theorem, O(n^4), at any logit spread).")
+      .def_gibbs_verbs<&family>("")
       .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
            [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
            "Every spanning tree of the complete graph on n <= 8 vertices: (n^(n-2), n, n).")

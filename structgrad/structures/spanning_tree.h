@@ -33,6 +33,14 @@ at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, Generat
 // relax on given perturbed scores (no noise drawn), e.g. from conditional_gumbel: (*batch, n, n).
 at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, const std::string& backward = "custom");
 
+// An exact sample of the Gibbs distribution p(T) ∝ exp(score(T)) (another law than sample's):
+// (*batch, n, n). sampler: "auto" (Wilson's loop-erased random walks where a bound on their
+// expected length is within budget, the sequential matrix-tree sampler otherwise; the choice
+// depends on theta only, so it cannot bias the draw: solvers/gibbs_sampling.h), "wilson" or
+// "sequential".
+at::Tensor gibbs_sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt,
+                        const std::string& sampler = "auto");
+
 // log sum_T exp(score(T)): (*batch).
 at::Tensor log_partition(const at::Tensor& theta);
 

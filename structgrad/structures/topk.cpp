@@ -4,8 +4,9 @@
 #include "structgrad/ops/ksubset.h"
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/solvers/recursive_algorithms.h"
-#include "structgrad/structures/recursive.h"
+#include "structgrad/structures/gibbs.h"
 #include "structgrad/structures/operators.h"
+#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/relaxation.h"
 
 namespace structgrad::topk {
@@ -95,6 +96,17 @@ at::Tensor marginals(const at::Tensor& theta, int64_t k) {
   return ops::ksubset_marginals(theta, k);
 }
 
+at::Tensor gibbs_sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator) {
+  const char* function = "topk.gibbs_sample";
+  check_theta(function, theta, k);
+  const int64_t n = theta.size(-1);
+  auto sample = [n, k](const double* scores, solvers::RandomStream& random, double* x) {
+    solvers::gibbs_ksubset(scores, n, k, random, x);
+    return std::string();
+  };
+  return gibbs::sample_each(function, theta, 1, sample, generator);
+}
+
 at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x, int64_t k) {
   check_theta("topk.log_prob", theta, k);
   TORCH_CHECK_VALUE(k <= 8, "topk.log_prob: the exact subset probability sums over k! orders; k must be at "
@@ -144,6 +156,7 @@ Family family(int64_t k) {
   f.log_partition = [k](const at::Tensor& theta) { return log_partition(theta, k); };
   f.marginals = [k](const at::Tensor& theta) { return marginals(theta, k); };
   f.mean = f.marginals;
+  f.gibbs_sample = [k](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, k, g); };
   verbs(k).install(f);
   return f;
 }
@@ -173,6 +186,10 @@ TORCH_LIBRARY_FRAGMENT(structgrad, library) {
            "log sum over k-subsets of exp(sum of their scores): (*batch).")
       .def("marginals(Tensor theta, int k) -> Tensor", &marginals,
            "P(i in S) under p(S) ∝ exp(sum_{i in S} theta_i): (*batch, n).")
+      .def("gibbs_sample(Tensor theta, int k, Generator? generator=None) -> Tensor", &gibbs_sample,
+           "An exact sample of p(S) ∝ exp(sum_{i in S} theta_i) over k-subsets (not Gumbel top-k's law, which is "
+           "``sample``'s): backward sampling through the O(nk) dynamic program, (*batch, n).")
+      .def_gibbs_verbs<&family>(", int k")
       .def("log_prob(Tensor theta, Tensor x, int k) -> Tensor", &log_prob,
            "log P(sample(theta, k) == x) under Gumbel top-k (sum over the k! draw orders; k <= 8).")
       .def("enumerate(int n, int k, ScalarType? dtype=None) -> Tensor",

@@ -48,6 +48,10 @@ at::Tensor log_partition(const at::Tensor& theta, int64_t k);
 // P(i in S) under p(S) ∝ exp(sum_{i in S} theta_i): (*batch, n), rows sum to k.
 at::Tensor marginals(const at::Tensor& theta, int64_t k);
 
+// An exact sample of that Gibbs distribution (not Gumbel top-k's law, which is sample's):
+// backward sampling through log_partition's dynamic program, O(nk). (*batch, n).
+at::Tensor gibbs_sample(const at::Tensor& theta, int64_t k, GeneratorOpt generator = c10::nullopt);
+
 // log P(sample == x) under Gumbel top-k (not the Gibbs distribution): the sum over the k!
 // orders in which the subset can be drawn without replacement. x: (*, *batch, n) with k ones
 // per row; k <= 8. Differentiable in theta.
