@@ -1,7 +1,7 @@
 // structgrad._C: the pybind11 bindings of what is not a family verb. The family verbs are torch
 // operators (structures/operators.h) that loading this module registers; the Python package
 // (python/structgrad) builds structgrad.<family> from them and the registry bound here, and wraps
-// the rest in structgrad.estimators, structgrad.distributions and structgrad.pairwise_binary.
+// the rest in structgrad.estimators and structgrad.distributions.
 #include <torch/extension.h>
 
 #include <pybind11/functional.h>
@@ -28,32 +28,6 @@ est::Options estimator_options(double tau, bool hard, const std::string& regular
   options.relax.regularizer = regularizer;
   options.num_samples = num_samples;
   return options;
-}
-
-void bind_pairwise_binary(py::module_& m) {
-  namespace pb = structgrad::pairwise_binary;
-  auto sub = m.def_submodule("pairwise_binary");
-  auto options = [](const std::string& solver, double time_limit) { return pb::MapOptions{solver, time_limit}; };
-  const double no_limit = std::numeric_limits<double>::infinity();
-  sub.def("map", [=](const at::Tensor& h, const at::Tensor& a, const std::string& solver, double time_limit) {
-        return pb::map(h, a, options(solver, time_limit));
-      }, "h"_a, "a"_a, "solver"_a = "auto", "time_limit"_a = no_limit);
-  sub.def("map_with_status", [=](const at::Tensor& h, const at::Tensor& a, const std::string& solver, double time_limit) {
-        auto r = pb::map_with_status(h, a, options(solver, time_limit));
-        return py::make_tuple(r.z, r.status);
-      }, "h"_a, "a"_a, "solver"_a = "auto", "time_limit"_a = no_limit);
-  sub.def("sample", [=](const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator,
-                        const std::string& solver, double time_limit) {
-        return pb::sample(h, a, pairwise_noise, generator, options(solver, time_limit));
-      }, "h"_a, "a"_a, "pairwise_noise"_a = true, "generator"_a = py::none(), "solver"_a = "auto",
-      "time_limit"_a = no_limit);
-  sub.def("perturb", [](const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator) {
-        auto p = pb::perturb(h, a, pairwise_noise, generator);
-        return py::make_tuple(p.h, p.a);
-      }, "h"_a, "a"_a, "pairwise_noise"_a = true, "generator"_a = py::none());
-  sub.def("score", &pb::score, "h"_a, "a"_a, "z"_a);
-  sub.def("log_partition", &pb::log_partition, "h"_a, "a"_a);
-  sub.def("enumerate", [](int64_t n) { return pb::enumerate(n); }, "n"_a);
 }
 
 // The families: a `Family` value by name (structures/registry.h), the registry itself and the
@@ -86,6 +60,7 @@ void bind_families(py::module_& m) {
     }
     return out;
   });
+  m.def("operator_families", [] { return structgrad::operator_family_docs(); });
   m.def("operators", [] {
     py::list out;
     for (const structgrad::FamilyOperator& op : structgrad::family_operators())
@@ -420,7 +395,6 @@ PYBIND11_MODULE(_C, m) {
   });
   m.def("set_threads", &structgrad::set_threads, "threads"_a);
   bind_families(m);
-  bind_pairwise_binary(m);
   bind_estimators(m);
   bind_distributions(m);
 }

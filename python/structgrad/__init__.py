@@ -19,7 +19,7 @@ from ._family import Trace, family, make_family_modules
 _families = make_family_modules(__name__)
 globals().update(_families)
 
-from . import distributions, estimators, pairwise_binary  # noqa: E402  (they use the family modules)
+from . import distributions, estimators  # noqa: E402  (they use the family modules)
 
 __version__ = "0.1.0"
 
@@ -34,5 +34,4 @@ def families():
     return _C.families()
 
 
-__all__ = sorted([*_families, "Trace", "distributions", "estimators", "families", "family", "pairwise_binary",
-                  "set_threads"])
+__all__ = sorted([*_families, "Trace", "distributions", "estimators", "families", "family", "set_threads"])

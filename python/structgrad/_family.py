@@ -70,7 +70,10 @@ def make_family_modules(package: str) -> Dict[str, types.ModuleType]:
     for operator in _C.operators():
         verbs.setdefault(operator["family"], []).append(operator)
     modules = {}
-    for entry in _C.families():
+    # The registry's families, then those with operators but no Family value (pairwise_binary).
+    entries = [*_C.families(), *[{"name": name, "doc": doc, "parameters": []}
+                                  for name, doc in _C.operator_families().items()]]
+    for entry in entries:
         name = entry["name"]
         module = types.ModuleType(f"{package}.{name}", entry["doc"] + _parameters_doc(entry["parameters"]))
         module.name = name

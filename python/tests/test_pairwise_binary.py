@@ -38,3 +38,23 @@ def test_sample_and_bad_input():
         pairwise_binary.map(h, a + torch.randn(4, 5, 5, dtype=torch.float64, generator=gen(6)))
     with pytest.raises(ValueError, match="shape"):
         pairwise_binary.map(h, a[..., :4, :4])
+
+
+def test_verbs_are_torch_operators_with_the_schema_defaults():
+    import inspect
+
+    assert "max-flow" in pairwise_binary.__doc__
+    assert inspect.signature(pairwise_binary.map).parameters["solver"].default == "auto"
+    assert inspect.signature(pairwise_binary.sample).parameters["time_limit"].default is None
+
+    @torch.jit.script
+    def best(h: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return torch.ops.structgrad.pairwise_binary_map(h, a, "enumeration")
+
+    h = torch.randn(3, 6, dtype=torch.float64, generator=gen(80))
+    a = torch.randn(3, 6, 6, dtype=torch.float64, generator=gen(81))
+    a = (a + a.transpose(-1, -2)) / 2
+    torch.testing.assert_close(best(h, a), pairwise_binary.map(h, a, solver="enumeration"))
+    z, status = pairwise_binary.map_with_status(h, a, solver="integer_program", time_limit=60.0)
+    assert (status == 0).all()
+    torch.testing.assert_close(pairwise_binary.score(h, a, z), pairwise_binary.score(h, a, best(h, a)))

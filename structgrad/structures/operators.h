@@ -12,6 +12,7 @@
 
 #include <torch/library.h>
 
+#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -45,9 +46,15 @@ struct FamilyOperator {
 // Every operator the families registered, in registration order.
 const std::vector<FamilyOperator>& family_operators();
 
+// The documentation of the families that have operators but no Family value in the registry
+// (pairwise_binary: its parameters are two tensors), by name: their Python module's doc.
+const std::map<std::string, std::string>& operator_family_docs();
+
 class FamilyOperators {
  public:
   FamilyOperators(torch::Library& library, std::string family) : library_(library), family_(std::move(family)) {}
+  // A family outside the registry gives its module's doc here.
+  FamilyOperators(torch::Library& library, std::string family, const char* module_doc);
 
   // `verb_schema` is the schema without the family prefix: "map(Tensor theta, int k) -> Tensor".
   template <typename Function>

@@ -5,6 +5,7 @@
 #include "structgrad/core/check.h"
 #include "structgrad/solvers/pairwise_binary.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/operators.h"
 
 namespace structgrad::pairwise_binary {
 
@@ -126,6 +127,67 @@ at::Tensor log_partition(const at::Tensor& h, const at::Tensor& a) {
   for (int64_t d = 0; d + 1 < h.dim(); ++d) view.push_back(1);
   view.push_back(h.size(-1));
   return at::logsumexp(score(h, a, all.reshape(view)), 0);
+}
+
+namespace {
+
+MapOptions map_options(const std::string& solver, c10::optional<double> time_limit) {
+  MapOptions options;
+  options.solver = solver;
+  if (time_limit) options.time_limit_seconds = *time_limit;
+  return options;
+}
+
+std::tuple<at::Tensor, at::Tensor> map_with_status_tuple(const at::Tensor& h, const at::Tensor& a,
+                                                          const std::string& solver,
+                                                          c10::optional<double> time_limit) {
+  MapResult result = map_with_status(h, a, map_options(solver, time_limit));
+  return {result.z, result.status};
+}
+
+}  // namespace
+
+// The verbs as torch operators, like the Family values' (structures/operators.h), so that
+// structgrad.pairwise_binary is made from them as the other family modules are.
+TORCH_LIBRARY_FRAGMENT(structgrad, library) {
+  FamilyOperators(library, "pairwise_binary",
+                  "The pairwise-binary family (seed 003 §4.1): z in {0,1}^n with score(z) = sum_i h_i z_i + "
+                  "sum_{i<j} a_ij z_i z_j, the structured encoder of direct optimization.\n\nh is (*batch, n); a is "
+                  "(*batch, n, n) symmetric (the diagonal ignored). ``solver``: \"auto\" (enumeration for n <= 16, "
+                  "max-flow when every a_ij >= 0, CBC otherwise), \"max_flow\" (supermodular only), "
+                  "\"integer_program\" (CBC, with ``time_limit`` in seconds, None: no limit), \"enumeration\" "
+                  "(n <= 20).")
+      .def("map(Tensor h, Tensor a, str solver=\"auto\", float? time_limit=None) -> Tensor",
+           [](const at::Tensor& h, const at::Tensor& a, const std::string& solver, c10::optional<double> time_limit) {
+             return map(h, a, map_options(solver, time_limit));
+           },
+           "The highest-scoring z, (*batch, n). ValueError when CBC hits the time limit (see map_with_status).")
+      .def("map_with_status(Tensor h, Tensor a, str solver=\"auto\", float? time_limit=None) -> "
+           "(Tensor z, Tensor status)",
+           &map_with_status_tuple,
+           "(z, status): status (*batch) is 0 optimal, 1 time limit (z: CBC's best), 2 solver error.")
+      .def("sample(Tensor h, Tensor a, bool pairwise_noise=True, Generator? generator=None, str solver=\"auto\", "
+           "float? time_limit=None) -> Tensor",
+           [](const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator,
+              const std::string& solver, c10::optional<double> time_limit) {
+             return sample(h, a, pairwise_noise, generator, map_options(solver, time_limit));
+           },
+           "Perturb-and-MAP: a Gumbel for each value of every unary choice and, with pairwise_noise, of every "
+           "pairwise choice z_i z_j (which can make a_ij negative; without it a supermodular a stays so).")
+      .def("perturb(Tensor h, Tensor a, bool pairwise_noise=True, Generator? generator=None) -> (Tensor h, Tensor a)",
+           [](const at::Tensor& h, const at::Tensor& a, bool pairwise_noise, GeneratorOpt generator) {
+             Perturbed p = perturb(h, a, pairwise_noise, generator);
+             return std::make_tuple(p.h, p.a);
+           },
+           "(h + L, a + L'): the perturbation ``sample`` maximizes, a logistic per unary choice and, with "
+           "pairwise_noise, one per pair (mirrored, so a + L' stays symmetric).")
+      .def("score(Tensor h, Tensor a, Tensor z) -> Tensor", &score,
+           "score(z) for z (*, *batch, n): (*, *batch), differentiable.")
+      .def("log_partition(Tensor h, Tensor a) -> Tensor", &log_partition,
+           "log sum_z exp(score(z)) by enumeration (n <= 16), differentiable: (*batch).")
+      .def("enumerate(int n, ScalarType? dtype=None) -> Tensor",
+           [](int64_t n, c10::optional<at::ScalarType> dtype) { return enumerate(n, enumerate_options(dtype)); },
+           "Every z in {0,1}^n: (2^n, n).");
 }
 
 }  // namespace structgrad::pairwise_binary
