@@ -136,6 +136,7 @@ Family family(int64_t root) {
   f.log_partition = [root](const at::Tensor& theta) { return log_partition(theta, root); };
   f.marginals = [root](const at::Tensor& theta) { return marginals(theta, root); };
   f.gibbs_sample = [root](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, root, g); };
+  f.support = [root](const at::Tensor& x) { return graph::arborescences_among(x, root); };
   f.mean = f.marginals;
   verbs(root).install(f);
   return f;

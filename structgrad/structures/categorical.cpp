@@ -131,6 +131,7 @@ Family family() {
   f.marginals = marginals;
   // Perturb-and-MAP is exact for independent choices: the Gibbs law is sample's.
   f.gibbs_sample = sample;
+  f.support = [](const at::Tensor& x) { return x.sum(-1) == 1; };
   f.mean = marginals;
   f.trace = trace;
   f.trace_log_prob = trace_log_prob;

@@ -102,6 +102,12 @@ Family family(int64_t k) {
   f.marginals = [k](const at::Tensor& theta) { return marginals(theta, k); };
   f.mean = f.marginals;
   f.gibbs_sample = [k](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, k, g); };
+  f.support = [k](const at::Tensor& x) {
+    const int64_t n = items_of(x);
+    const at::Tensor items = x.narrow(-1, 0, n), pairs = x.narrow(-1, n, n - 1);
+    const at::Tensor adjacent = items.narrow(-1, 0, n - 1) * items.narrow(-1, 1, n - 1);
+    return (items.sum(-1) == k) & (pairs == adjacent).all(-1);
+  };
   return f;
 }
 

@@ -31,8 +31,9 @@ at::Tensor Family::score(const at::Tensor& theta, const at::Tensor& x) const {
   const at::Tensor chosen = x.to(theta.scalar_type());
   at::Tensor total = (absent_as_zero(theta) * chosen).flatten(-event_dim).sum(-1);
   if (symmetric) total = total / 2;
-  // A structure that uses an absent part has probability 0.
-  const at::Tensor impossible = ((chosen != 0) & at::isneginf(theta)).flatten(-event_dim).any(-1);
+  // A structure that uses an absent part, or a point that is no structure, has probability 0.
+  at::Tensor impossible = ((chosen != 0) & at::isneginf(theta)).flatten(-event_dim).any(-1);
+  if (support) impossible = impossible | support(x).logical_not();
   return total.masked_fill(impossible, -std::numeric_limits<double>::infinity());
 }
 

@@ -84,6 +84,9 @@ struct Family {
   // perturb-and-MAP tree is not Gibbs-distributed). Absent where the law has no exact sampler.
   std::function<at::Tensor(const at::Tensor& theta, GeneratorOpt)> gibbs_sample;
   bool has_gibbs() const { return bool(gibbs_sample) && bool(log_partition) && bool(marginals); }
+  // Whether each 0/1 indicator x (*, *event) is a structure of the family: bool (*). Absent: every
+  // 0/1 point is one (bernoulli).
+  std::function<at::Tensor(const at::Tensor& x)> support;
   // The Gibbs verbs every family with log_partition and marginals shares, each differentiable in
   // theta through those kernels and finite for logits of any magnitude (-inf entries, absent
   // parts, count as absent):
@@ -93,8 +96,8 @@ struct Family {
   //   entropy(theta)            log Z - <theta, E[x]>: (*batch)
   //   kl_divergence(p, q)       KL(Gibbs(p) || Gibbs(q)) = log Z_q - log Z_p - <q - p, E_p[x]>:
   //                             (*batch), +inf where p has structures q has not
-  // x must hold structures of the family: its shape and 0/1 entries are checked, not its
-  // combinatorial validity.
+  // x's shape and 0/1 entries are checked; a 0/1 point that is not a structure (by `support`)
+  // scores -inf, so its log-probability is -inf.
   at::Tensor score(const at::Tensor& theta, const at::Tensor& x) const;
   at::Tensor gibbs_log_prob(const at::Tensor& theta, const at::Tensor& x) const;
   at::Tensor entropy(const at::Tensor& theta) const;

@@ -280,6 +280,48 @@ TEST(Gibbs, AbsentEdgesCountAsAbsent) {
   EXPECT_EQ(x.select(-2, 0).select(-1, 2).sum().item<double>(), 0);
 }
 
+// A 0/1 point that is no structure of the family has log-probability -inf, never a finite number.
+TEST(Gibbs, PointsOutsideTheSupportHaveLogProbabilityMinusInfinity) {
+  for (const Case& c : gibbs_cases()) {
+    const Family family = structgrad::family(c.family, c.params);
+    if (c.family == "bernoulli") continue;  // every 0/1 vector is a structure
+    at::Tensor theta = instance_scores(family, c.n, 1.0, 51);
+    at::Tensor all = family.enumerate(theta);
+    // Every 0/1 point of a few random ones that enumerate does not list.
+    at::Tensor points = at::bernoulli(at::full({200, theta.numel()}, 0.5, at::kDouble), seeded(52)).reshape(
+        [&] {
+          std::vector<int64_t> shape = {200};
+          for (int64_t s : theta.sizes()) shape.push_back(s);
+          return shape;
+        }());
+    if (family.symmetric) points = points.triu(1) + points.triu(1).transpose(-1, -2);
+    std::vector<int64_t> index = indices_in(points, all);
+    at::Tensor log_p = family.gibbs_log_prob(theta, points);
+    int64_t outside = 0;
+    for (int64_t i = 0; i < 200; ++i) {
+      if (index[i] >= 0) {
+        EXPECT_TRUE(std::isfinite(log_p[i].item<double>())) << c.family;
+      } else {
+        ++outside;
+        EXPECT_EQ(log_p[i].item<double>(), -INFINITY) << c.family;
+      }
+    }
+    EXPECT_GT(outside, 0) << c.family;
+  }
+  // n - 1 edges with a cycle, and an arborescence's edges with one reversed into a cycle.
+  at::Tensor cycle = at::zeros({4, 4}, at::kDouble);
+  for (auto [i, j] : {std::pair<int64_t, int64_t>{0, 1}, {1, 2}, {2, 0}}) {
+    cycle.index_put_({i, j}, 1);
+    cycle.index_put_({j, i}, 1);
+  }
+  EXPECT_EQ(spanning_tree::family().gibbs_log_prob(at::zeros({4, 4}, at::kDouble), cycle).item<double>(), -INFINITY);
+  at::Tensor loop = at::zeros({4, 4}, at::kDouble);
+  loop.index_put_({0, 1}, 1);
+  loop.index_put_({2, 3}, 1);
+  loop.index_put_({3, 2}, 1);
+  EXPECT_EQ(arborescence::family(0).gibbs_log_prob(at::zeros({4, 4}, at::kDouble), loop).item<double>(), -INFINITY);
+}
+
 TEST(Gibbs, BadInputIsRefusedWithTheArgumentNamed) {
   auto message = [](const std::function<void()>& call) -> std::string {
     try {

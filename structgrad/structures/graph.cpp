@@ -76,6 +76,65 @@ at::Tensor solve_each(const at::Tensor& theta, const InstanceSolver& solve, cons
   return out.to(theta.scalar_type());
 }
 
+namespace {
+
+// Runs is_member on every (n, n) instance of x in float64: bool (*).
+at::Tensor members_among(const at::Tensor& x, const std::function<bool(const double* x, int64_t n)>& is_member) {
+  const at::Tensor data = x.detach().to(at::kDouble).contiguous();
+  const int64_t n = data.size(-1), instances = n == 0 ? 0 : data.numel() / (n * n);
+  at::Tensor out = at::empty({instances}, at::kBool);
+  for (int64_t b = 0; b < instances; ++b) out[b] = is_member(data.data_ptr<double>() + b * n * n, n);
+  return out.reshape(x.sizes().slice(0, x.dim() - 2));
+}
+
+}  // namespace
+
+at::Tensor spanning_trees_among(const at::Tensor& x) {
+  return members_among(x, [](const double* a, int64_t n) {
+    std::vector<int64_t> component(n);
+    for (int64_t v = 0; v < n; ++v) component[v] = v;
+    auto find = [&](int64_t v) {
+      while (component[v] != v) v = component[v] = component[component[v]];
+      return v;
+    };
+    int64_t edges = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (a[i * n + i] != 0) return false;
+      for (int64_t j = i + 1; j < n; ++j) {
+        if (a[i * n + j] != a[j * n + i]) return false;
+        if (a[i * n + j] == 0) continue;
+        const int64_t ri = find(i), rj = find(j);
+        if (ri == rj) return false;  // a cycle
+        component[ri] = rj;
+        ++edges;
+      }
+    }
+    return edges == n - 1;
+  });
+}
+
+at::Tensor arborescences_among(const at::Tensor& x, int64_t root) {
+  return members_among(x, [root](const double* a, int64_t n) {
+    std::vector<int64_t> parent(n, -1);
+    for (int64_t v = 0; v < n; ++v) {
+      int64_t into = 0;
+      for (int64_t u = 0; u < n; ++u)
+        if (a[u * n + v] != 0) {
+          ++into;
+          parent[v] = u;
+        }
+      if (into != (v == root ? 0 : 1) || parent[v] == v) return false;
+    }
+    // Every vertex reaches the root along parents within n steps, or there is a cycle.
+    for (int64_t v = 0; v < n; ++v) {
+      int64_t u = v;
+      for (int64_t step = 0; step < n && u != root; ++step) u = parent[u];
+      if (u != root) return false;
+    }
+    return true;
+  });
+}
+
 at::Tensor gibbs_trees(const char* function, const at::Tensor& theta, bool directed, int64_t root,
                        solvers::TreeSampler sampler, GeneratorOpt generator) {
   const int64_t n = theta.size(-1);

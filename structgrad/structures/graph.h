@@ -26,6 +26,12 @@ at::Tensor edge_noise(const at::Tensor& theta, bool symmetric, GeneratorOpt gene
 using InstanceSolver = std::function<bool(const double* weights, int64_t n, double* indicator)>;
 at::Tensor solve_each(const at::Tensor& theta, const InstanceSolver& solve, const char* failure);
 
+// Whether each 0/1 indicator x (*, n, n) is a spanning tree (symmetric, empty diagonal, n - 1
+// edges, no cycle) or an arborescence out of `root` (x[u, v] = 1 for the edge u -> v: one edge
+// into every other vertex, none into the root, no cycle): bool (*).
+at::Tensor spanning_trees_among(const at::Tensor& x);
+at::Tensor arborescences_among(const at::Tensor& x, int64_t root);
+
 // Exact samples of the Gibbs distribution over trees, p(T) ∝ prod_{e in T} exp(theta_e), by
 // solvers::gibbs_arborescence on every instance: arborescences out of `root` when `directed`,
 // else spanning trees (symmetric indicators; an arborescence with symmetric weights and its

@@ -143,6 +143,7 @@ Family family() {
   f.marginals = marginals;
   f.mean = f.marginals;
   f.gibbs_sample = [](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, g); };
+  f.support = graph::spanning_trees_among;
   verbs().install(f);
   return f;
 }

@@ -157,6 +157,7 @@ Family family(int64_t k) {
   f.marginals = [k](const at::Tensor& theta) { return marginals(theta, k); };
   f.mean = f.marginals;
   f.gibbs_sample = [k](const at::Tensor& theta, GeneratorOpt g) { return gibbs_sample(theta, k, g); };
+  f.support = [k](const at::Tensor& x) { return x.sum(-1) == k; };
   verbs(k).install(f);
   return f;
 }
