@@ -101,8 +101,12 @@ def as_family(family: Any, params: Dict[str, int]) -> "_C.Family":
         if params:
             return _C.family(family.name, {**family.params, **params})
         return family
-    name = family if isinstance(family, str) else family.name
-    return _C.family(name, params)
+    if isinstance(family, str):
+        return _C.family(family, params)
+    if isinstance(family, types.ModuleType) and hasattr(family, "name"):
+        return _C.family(family.name, params)
+    raise TypeError(f"family must be a family name, a structgrad family module or structgrad.family(...), "
+                    f"got {type(family).__name__}")
 
 
 def family(name: str, **params: int) -> "_C.Family":

@@ -166,6 +166,8 @@ class IGRStickBreaking(_InvertibleGaussian):
 
 def hard(z: torch.Tensor) -> torch.Tensor:
     """The one-hot argmax of z forward, z's gradient backward (straight-through)."""
+    if z.dim() == 0 or z.shape[-1] == 0:
+        raise ValueError(f"hard: z must have at least one category in its last dimension, got shape {tuple(z.shape)}")
     return _C.distributions.hard(z)
 
 

@@ -19,6 +19,8 @@ import ast
 import inspect
 from typing import Any, Callable, Dict, List
 
+import torch
+
 from . import _C
 from ._family import as_family
 
@@ -65,6 +67,21 @@ def _doc(binding: Callable) -> str:
     return binding.__doc__.split("\n", 1)[1].strip()
 
 
+def _checked_loss(estimator: str, f: Callable) -> Callable:
+    """f, with a clear error where it returns something other than a tensor."""
+    if not callable(f):
+        raise TypeError(f"estimators.{estimator}: f must be callable, got {type(f).__name__}")
+
+    def loss(structures):
+        value = f(structures)
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"estimators.{estimator}: f must return a tensor of losses (S, *batch), "
+                            f"got {type(value).__name__}")
+        return value
+
+    return loss
+
+
 def _wrap(name: str) -> Callable:
     binding = getattr(_C.estimators, name)
     signature = _signature(binding)
@@ -72,14 +89,18 @@ def _wrap(name: str) -> Callable:
 
     if "family" in names:
         position = names.index("family")
+        loss_position = names.index("f")
 
         def estimator(*args: Any, **kwargs: Any) -> Any:
             # Keywords the binding does not know are the family's parameters (k=3, root=0).
             params: Dict[str, int] = {key: kwargs.pop(key) for key in list(kwargs) if key not in signature.parameters}
-            if position < len(args):
-                args = (*args[:position], as_family(args[position], params), *args[position + 1:])
-            else:
-                kwargs["family"] = as_family(kwargs["family"], params)
+            args = list(args)
+            for index, key, wrap in ((position, "family", lambda family: as_family(family, params)),
+                                     (loss_position, "f", lambda f: _checked_loss(name, f))):
+                if index < len(args):
+                    args[index] = wrap(args[index])
+                elif key in kwargs:
+                    kwargs[key] = wrap(kwargs[key])
             return binding(*args, **kwargs)
 
         parameters = [*signature.parameters.values(),

@@ -25,8 +25,10 @@ void logits_shape(const char* function, const char* name, const at::Tensor& thet
                     " dimension(s), got shape ", shape_string(theta.sizes()));
   TORCH_CHECK_VALUE(theta.numel() > 0, function, ": ", name, " must not be empty, got shape ",
                     shape_string(theta.sizes()));
-  TORCH_CHECK_VALUE(at::isFloatingType(theta.scalar_type()), function, ": ", name,
-                    " must be a floating-point tensor, got ", theta.scalar_type());
+  // float16 and bfloat16 would pass some kernels and fail inside others (softmax, the solvers'
+  // float64 copies round-trip them lossily): refused here, once, with one message.
+  TORCH_CHECK_VALUE(theta.scalar_type() == at::kFloat || theta.scalar_type() == at::kDouble, function, ": ", name,
+                    " must be float32 or float64, got ", theta.scalar_type());
 }
 
 void no_nan(const char* function, const char* name, const at::Tensor& t) {

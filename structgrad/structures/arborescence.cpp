@@ -7,8 +7,8 @@
 #include "structgrad/solvers/enumerate.h"
 #include "structgrad/structures/gibbs.h"
 #include "structgrad/structures/graph.h"
-#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/operators.h"
+#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/relaxation.h"
 
 namespace structgrad::arborescence {

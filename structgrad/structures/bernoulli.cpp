@@ -4,6 +4,7 @@
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/pairwise_binary.h"
 #include "structgrad/structures/relaxation.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::bernoulli {
 namespace {
@@ -41,6 +42,7 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   check_theta("bernoulli.log_prob", theta);
   TORCH_CHECK_VALUE(x.dim() >= 1 && x.size(-1) == theta.size(-1), "bernoulli.log_prob: x must end in n = ",
                     theta.size(-1), ", got shape ", check::shape_string(x.sizes()));
+  check_indicators("bernoulli.log_prob", x);
   return (x.to(theta.scalar_type()) * theta - at::softplus(theta)).sum(-1);
 }
 

@@ -6,6 +6,7 @@
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/recursive.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::binary_tree {
 namespace {
@@ -79,6 +80,7 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   const int64_t n = theta.size(-1);
   TORCH_CHECK_VALUE(x.dim() >= 2 && x.size(-1) == n && x.size(-2) == n, "binary_tree.log_prob: x must end in (", n,
                     ", ", n, "), got ", check::shape_string(x.sizes()));
+  check_indicators("binary_tree.log_prob", x);
   at::Tensor traces = trace_of(x);
   std::vector<int64_t> expanded(traces.sizes().begin(), traces.sizes().end());
   return recursive::trace_log_prob("binary_tree.log_prob", theta.expand(expanded), traces, key_space(n));

@@ -4,6 +4,7 @@
 #include "structgrad/ops/sparsemax.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::categorical {
 namespace {
@@ -72,7 +73,9 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   check_theta("categorical.log_prob", theta);
   TORCH_CHECK_VALUE(x.dim() >= 1 && x.size(-1) == theta.size(-1), "categorical.log_prob: x must end in ",
                     theta.size(-1), " categories, got shape ", check::shape_string(x.sizes()));
-  return (x.to(theta.scalar_type()) * at::log_softmax(theta, -1)).sum(-1);
+  check_indicators("categorical.log_prob", x);
+  return outside_support_as_minus_infinity((x.to(theta.scalar_type()) * at::log_softmax(theta, -1)).sum(-1),
+                                           x.sum(-1) == 1);
 }
 
 at::Tensor enumerate(int64_t n, const at::TensorOptions& options) {

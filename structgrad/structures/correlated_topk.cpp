@@ -7,6 +7,7 @@
 #include "structgrad/structures/gibbs.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/relaxation.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::correlated_topk {
 namespace {
@@ -76,6 +77,7 @@ at::Tensor marginals(const at::Tensor& theta, int64_t k) {
 at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options) {
   TORCH_CHECK_VALUE(n >= 1 && k >= 0 && k <= n, "correlated_topk.enumerate: need n >= 1 and 0 <= k <= n, got n = ", n,
                     ", k = ", k);
+  check_enumeration_count("correlated_topk.enumerate", subsets_count(n, k), "C(n, k)");
   const auto subsets = solvers::k_subsets(n, k);
   std::vector<double> flat(subsets.size() * solvers::correlated_subset_size(n), 0.0);
   for (size_t s = 0; s < subsets.size(); ++s) {

@@ -4,6 +4,7 @@
 
 #include "structgrad/core/check.h"
 #include "structgrad/structures/graph.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad {
 namespace {
@@ -26,15 +27,14 @@ at::Tensor Family::score(const at::Tensor& theta, const at::Tensor& x) const {
                     check::shape_string(theta.sizes()));
   check::broadcastable(function.c_str(), "x's and theta's batch shapes", x.sizes().slice(0, x.dim() - event_dim),
                        theta.sizes().slice(0, theta.dim() - event_dim));
-  TORCH_CHECK_VALUE(((x == 0) | (x == 1)).all().item<bool>(), function,
-                    ": x must hold 0/1 structure indicators (NaN or other values found)");
+  check_indicators(function.c_str(), x);
   const at::Tensor chosen = x.to(theta.scalar_type());
   at::Tensor total = (absent_as_zero(theta) * chosen).flatten(-event_dim).sum(-1);
   if (symmetric) total = total / 2;
   // A structure that uses an absent part, or a point that is no structure, has probability 0.
-  at::Tensor impossible = ((chosen != 0) & at::isneginf(theta)).flatten(-event_dim).any(-1);
-  if (support) impossible = impossible | support(x).logical_not();
-  return total.masked_fill(impossible, -std::numeric_limits<double>::infinity());
+  const at::Tensor uses_absent = ((chosen != 0) & at::isneginf(theta)).flatten(-event_dim).any(-1);
+  const at::Tensor possible = support ? support(x) & uses_absent.logical_not() : uses_absent.logical_not();
+  return outside_support_as_minus_infinity(total, possible);
 }
 
 namespace {

@@ -13,9 +13,9 @@
 
 namespace structgrad::graph {
 
-void check_weights(const char* function, const at::Tensor& theta, bool symmetric) {
-  check::logits(function, "theta", theta, 2);
-  TORCH_CHECK_VALUE(theta.size(-1) == theta.size(-2), function, ": theta must be square (*batch, n, n), got ",
+void check_weights(const char* function, const at::Tensor& theta, bool symmetric, const char* name) {
+  check::logits(function, name, theta, 2);
+  TORCH_CHECK_VALUE(theta.size(-1) == theta.size(-2), function, ": ", name, " must be square (*batch, n, n), got ",
                     check::shape_string(theta.sizes()));
   // One pass over the weights (they are read again by every solver, so this is the cheap part).
   at::Tensor w = theta.detach().to(at::kDouble).contiguous();
@@ -44,12 +44,13 @@ void check_weights(const char* function, const at::Tensor& theta, bool symmetric
         if (gap > 1e-9) first = {b, i, j, x, y, gap};
       }
   }
-  TORCH_CHECK_VALUE(!plus_infinity, function, ": theta contains +inf");
+  TORCH_CHECK_VALUE(!plus_infinity, function, ": ", name, " contains +inf");
   if (first.instance >= 0) {
     std::ostringstream message;
     message << std::setprecision(17) << function
-            << ": theta must be symmetric (an undirected edge has one weight), but in instance " << first.instance
-            << " theta[" << first.i << ", " << first.j << "] = " << first.x << " and theta[" << first.j << ", "
+            << ": " << name << " must be symmetric (an undirected edge has one weight), but in instance "
+            << first.instance << " " << name << "[" << first.i << ", " << first.j << "] = " << first.x << " and "
+            << name << "[" << first.j << ", "
             << first.i << "] = " << first.y << std::setprecision(3) << " (relative gap " << first.gap
             << ", above 1e-9)";
     TORCH_CHECK_VALUE(false, message.str());

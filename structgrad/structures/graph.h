@@ -15,7 +15,8 @@ namespace structgrad::graph {
 // `symmetric`, theta[i, j] == theta[j, i] up to 1e-9 relative to the larger magnitude (no
 // absolute floor: exact equality always passes, a finite weight against -inf never); the error
 // names the first offending entry.
-void check_weights(const char* function, const at::Tensor& theta, bool symmetric);
+// `name` is the argument's name in the errors (pairwise_binary's pairwise weights are "a").
+void check_weights(const char* function, const at::Tensor& theta, bool symmetric, const char* name = "theta");
 
 // Gumbel noise of theta's shape; with `symmetric`, one draw per undirected edge, mirrored.
 at::Tensor edge_noise(const at::Tensor& theta, bool symmetric, GeneratorOpt generator);

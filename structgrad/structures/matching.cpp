@@ -7,6 +7,7 @@
 #include "structgrad/structures/graph.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/recursive.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::matching {
 namespace {
@@ -43,6 +44,7 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   const int64_t n = theta.size(-1);
   TORCH_CHECK_VALUE(x.dim() >= 2 && x.size(-1) == n && x.size(-2) == n, "matching.log_prob: x must end in (", n, ", ",
                     n, "), got ", check::shape_string(x.sizes()));
+  check_indicators("matching.log_prob", x);
   TORCH_CHECK_VALUE((x.sum(-1) == 1).all().item<bool>() && (x.sum(-2) == 1).all().item<bool>(),
                     "matching.log_prob: x must be permutation matrices");
   // Row i's entry i * n + column: (*, n).

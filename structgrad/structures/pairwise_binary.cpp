@@ -12,7 +12,7 @@ namespace structgrad::pairwise_binary {
 void check_potentials(const char* function, const at::Tensor& h, const at::Tensor& a) {
   check::logits(function, "h", h, 1);
   check::finite(function, "h", h);
-  graph::check_weights(function, a, /*symmetric=*/true);
+  graph::check_weights(function, a, /*symmetric=*/true, "a");
   check::finite(function, "a", a.masked_fill(at::eye(a.size(-1), a.options().dtype(at::kBool)), 0));
   std::vector<int64_t> expected(h.sizes().begin(), h.sizes().end());
   expected.push_back(h.size(-1));
@@ -105,7 +105,9 @@ at::Tensor sample(const at::Tensor& h, const at::Tensor& a, bool pairwise_noise,
 }
 
 at::Tensor score(const at::Tensor& h, const at::Tensor& a, const at::Tensor& z) {
+  check_potentials("pairwise_binary.score", h, a);
   TORCH_CHECK_VALUE(z.dim() >= 1 && z.size(-1) == h.size(-1), "pairwise_binary.score: z must end in n = ", h.size(-1));
+  check::no_nan("pairwise_binary.score", "z", z);
   at::Tensor zt = z.to(h.scalar_type());
   // z^T triu(a) z as a batched vector-matrix product: (*, *batch, n) memory, not (*, *batch, n, n),
   // so that scoring all 2^n states of a batch stays affordable.

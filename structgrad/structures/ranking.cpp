@@ -5,6 +5,7 @@
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/recursive.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::ranking {
 namespace {
@@ -57,6 +58,7 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   const int64_t n = theta.size(-1);
   TORCH_CHECK_VALUE(x.dim() >= 2 && x.size(-1) == n && x.size(-2) == n, "ranking.log_prob: x must end in (", n, ", ",
                     n, "), got ", check::shape_string(x.sizes()));
+  check_indicators("ranking.log_prob", x);
   TORCH_CHECK_VALUE((x.sum(-1) == 1).all().item<bool>() && (x.sum(-2) == 1).all().item<bool>(),
                     "ranking.log_prob: x must be rank matrices (one 1 in every row and column)");
   at::Tensor order = x.argmax(-2);  // (*, *batch, n): the item at every rank

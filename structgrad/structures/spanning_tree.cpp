@@ -7,9 +7,10 @@
 #include "structgrad/solvers/recursive_algorithms.h"
 #include "structgrad/structures/gibbs.h"
 #include "structgrad/structures/graph.h"
-#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/operators.h"
+#include "structgrad/structures/recursive.h"
 #include "structgrad/structures/relaxation.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::spanning_tree {
 namespace {
@@ -113,6 +114,7 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x) {
   const int64_t n = theta.size(-1);
   TORCH_CHECK_VALUE(x.dim() >= 2 && x.size(-1) == n && x.size(-2) == n, "spanning_tree.log_prob: x must end in (",
                     n, ", ", n, "), got ", check::shape_string(x.sizes()));
+  check_indicators("spanning_tree.log_prob", x);
   at::Tensor upper = x.reshape({-1, n * n}) * at::ones({n, n}, x.options()).triu(1).reshape({1, n * n});
   TORCH_CHECK_VALUE((upper.sum(-1) == n - 1).all().item<bool>(), "spanning_tree.log_prob: every x must have n - 1 = ",
                     n - 1, " edges");

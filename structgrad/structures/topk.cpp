@@ -8,6 +8,7 @@
 #include "structgrad/structures/operators.h"
 #include "structgrad/structures/recursive.h"
 #include "structgrad/structures/relaxation.h"
+#include "structgrad/structures/support.h"
 
 namespace structgrad::topk {
 namespace {
@@ -113,6 +114,7 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x, int64_t k) {
                     "most 8, got ", k);
   TORCH_CHECK_VALUE(x.dim() >= 1 && x.size(-1) == theta.size(-1), "topk.log_prob: x must end in ",
                     theta.size(-1), " items, got shape ", check::shape_string(x.sizes()));
+  check_indicators("topk.log_prob", x);
   TORCH_CHECK_VALUE((x.sum(-1) == k).all().item<bool>(), "topk.log_prob: every row of x must have k = ", k, " ones");
   const auto batch_shape = x.sizes().slice(0, x.dim() - 1);
   if (k == 0) return at::zeros(batch_shape, theta.options());
@@ -124,6 +126,7 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x, int64_t k) {
 at::Tensor enumerate(int64_t n, int64_t k, const at::TensorOptions& options) {
   TORCH_CHECK_VALUE(n >= 1 && k >= 0 && k <= n, "topk.enumerate: need n >= 1 and 0 <= k <= n, got n = ", n,
                     ", k = ", k);
+  check_enumeration_count("topk.enumerate", subsets_count(n, k), "C(n, k)");
   auto subsets = solvers::k_subsets(n, k);
   at::Tensor out = at::zeros({int64_t(subsets.size()), n}, options);
   for (size_t s = 0; s < subsets.size(); ++s)

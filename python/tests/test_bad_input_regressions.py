@@ -1,0 +1,70 @@
+"""Regression tests for the defects a fuzzing pass of the public Python API found (issue 24, section 3):
+each call here once answered a silent wrong number or a raw internal error."""
+import pytest
+import torch
+
+import structgrad
+from structgrad import estimators
+
+
+def test_log_prob_of_a_point_outside_the_support_is_minus_infinity_or_an_error():
+    assert structgrad.categorical.log_prob(torch.zeros(3), torch.zeros(3)).item() == float("-inf")
+    assert structgrad.categorical.log_prob(torch.zeros(3), torch.ones(3)).item() == float("-inf")
+    with pytest.raises(ValueError, match="0/1"):
+        structgrad.bernoulli.log_prob(torch.randn(4), 2 * torch.ones(4))
+    theta = torch.randn(5, dtype=torch.float64)
+    with pytest.raises(ValueError, match="0/1"):
+        structgrad.binary_tree.log_prob(theta, 2 * structgrad.binary_tree.map(theta))
+    with pytest.raises(ValueError, match="0/1"):
+        structgrad.ranking.log_prob(theta, torch.full((5, 5), 0.2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="0/1"):
+        structgrad.topk.log_prob(theta, torch.tensor([0.5, 0.5, 1.0, 0.0, 0.0], dtype=torch.float64), 2)
+
+
+def test_relaxed_refuses_a_family_without_a_relaxation_by_name():
+    for name, theta in (("ranking", torch.randn(2, 4)), ("binary_tree", torch.randn(2, 4)),
+                        ("matching", torch.randn(2, 4, 4))):
+        with pytest.raises(ValueError, match=f"{name}.*no stochastic softmax trick"):
+            estimators.relaxed(name, theta, lambda x: x.flatten(2).sum(-1))
+
+
+def test_pairwise_binary_checks_h_and_names_a():
+    h, a = torch.tensor([[float("nan"), 0.0]]), torch.zeros(1, 2, 2)
+    with pytest.raises(ValueError, match="h contains NaN"):
+        structgrad.pairwise_binary.score(h, a, torch.zeros(1, 2))
+    asymmetric = torch.tensor([[[0.0, 1.0], [2.0, 0.0]]])
+    with pytest.raises(ValueError, match="a must be symmetric"):
+        structgrad.pairwise_binary.map(torch.zeros(1, 2), asymmetric)
+
+
+def test_estimators_name_a_bad_loss_and_a_bad_family():
+    with pytest.raises(TypeError, match="f must return a tensor"):
+        estimators.reinforce("categorical", torch.zeros(2, 3), lambda x: None)
+    with pytest.raises(TypeError, match="f must be callable"):
+        estimators.reinforce("categorical", torch.zeros(2, 3), 3)
+    with pytest.raises(TypeError, match="family must be"):
+        estimators.reinforce(3, torch.zeros(2, 3), lambda x: x.sum(-1))
+
+
+def test_float16_is_refused_everywhere_with_one_message():
+    theta = torch.zeros(2, 3, dtype=torch.float16)
+    for call in (lambda: structgrad.categorical.map(theta), lambda: structgrad.categorical.relax(theta, 1.0),
+                 lambda: structgrad.topk.marginals(theta, 1), lambda: structgrad.spanning_tree.marginals(
+                     torch.zeros(3, 3, dtype=torch.float16))):
+        with pytest.raises(ValueError, match="must be float32 or float64, got Half"):
+            call()
+
+
+def test_hard_of_zero_categories_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least one category"):
+        structgrad.distributions.hard(torch.zeros(3, 0))
+
+
+def test_enumerations_too_large_are_refused_before_they_start():
+    with pytest.raises(ValueError, match="above the cap of 1048576"):
+        structgrad.topk.enumerate(40, 20)
+    with pytest.raises(ValueError, match="above the cap"):
+        structgrad.correlated_topk.enumerate(40, 20)
+    with pytest.raises(ValueError, match="above the cap"):
+        estimators.exact("topk", torch.zeros(1, 40), lambda x: x.sum(-1), k=20)
+    assert structgrad.topk.enumerate(20, 10).shape == (184756, 20)
