@@ -68,3 +68,18 @@ def test_enumerations_too_large_are_refused_before_they_start():
     with pytest.raises(ValueError, match="above the cap"):
         estimators.exact("topk", torch.zeros(1, 40), lambda x: x.sum(-1), k=20)
     assert structgrad.topk.enumerate(20, 10).shape == (184756, 20)
+
+
+def test_projections_are_exact_at_logits_of_1e16():
+    # Ties at 1e16 share their mass although 1/2 is below the logits' resolution (their ulp is 2).
+    z = torch.tensor([[1e16, 1e16, 3e16, 0.0]], dtype=torch.float64, requires_grad=True)
+    expected = torch.tensor([[0.5, 0.5, 1.0, 0.0]], dtype=torch.float64)
+    for regularizer in ("euclidean", "categorical_entropy", "binary_entropy"):
+        x = structgrad.topk.relax_perturbed(z, 2, 1.0, regularizer=regularizer)
+        torch.testing.assert_close(x, expected, atol=1e-12, rtol=0, msg=regularizer)
+        (x * torch.arange(4.0, dtype=torch.float64)).sum().backward()
+        assert torch.isfinite(z.grad).all(), regularizer
+        z.grad = None
+    y = structgrad.categorical.relax_perturbed(torch.tensor([[1e16, 1e16, 0.0]], dtype=torch.float64), 1.0,
+                                               regularizer="euclidean")
+    torch.testing.assert_close(y, torch.tensor([[0.5, 0.5, 0.0]], dtype=torch.float64), atol=1e-12, rtol=0)

@@ -338,14 +338,32 @@ double entropic_threshold(Regularizer r, const double* z, int64_t n, int64_t k) 
                                                : solvers::binary_entropy_threshold(z, n, k);
 }
 
-// The regularized argmax of one row, for 0 < k < n.
-void regularized_topk_row(Regularizer r, const double* z, int64_t n, int64_t k, double* x) {
-  if (r == Regularizer::kEuclidean) {
-    solvers::project_onto_capped_simplex(z, n, k, x);
-    return;
+// The regularized argmax of one row, for 0 < k < n, exact for logits of any scale. z is shifted by
+// its k-th largest entry (the same argmax: solvers/capped_simplex.h), and the items certain to
+// saturate are set to 1 before the solver sees the rest: the threshold nu is at most z_(k) + 1
+// (Euclidean) or z_(k) + log n (categorical entropy), or fewer than k units of mass would be left,
+// so an item that far above z_(k) is 1. Left in, an item 1e16 above the others has breakpoints
+// z_i and z_i - 1 that round to one number, and the solvers lose its unit of mass.
+void regularized_topk_row(Regularizer r, const double* z_row, int64_t n, int64_t k, double* x) {
+  std::vector<double> shifted(n);
+  solvers::shift_by_kth_largest(z_row, n, k, shifted.data());
+  const double margin = r == Regularizer::kEuclidean ? 1.0 : std::log(static_cast<double>(n));
+  std::vector<int64_t> rest;
+  for (int64_t i = 0; i < n; ++i) {
+    const bool certain = r != Regularizer::kBinaryEntropy && shifted[i] >= margin;
+    x[i] = certain ? 1.0 : 0.0;
+    if (!certain) rest.push_back(i);
   }
-  const double nu = entropic_threshold(r, z, n, k);
-  for (int64_t i = 0; i < n; ++i) x[i] = entropic_h(r, z[i] - nu);
+  const int64_t m = static_cast<int64_t>(rest.size()), k_rest = k - (n - m);
+  std::vector<double> z(m), x_rest(m);
+  for (int64_t j = 0; j < m; ++j) z[j] = shifted[rest[j]];
+  if (r == Regularizer::kEuclidean) {
+    solvers::project_onto_capped_simplex(z.data(), m, k_rest, x_rest.data());
+  } else {
+    const double nu = entropic_threshold(r, z.data(), m, k_rest);
+    for (int64_t j = 0; j < m; ++j) x_rest[j] = entropic_h(r, z[j] - nu);
+  }
+  for (int64_t j = 0; j < m; ++j) x[rest[j]] = x_rest[j];
 }
 
 at::Tensor regularized_topk_forward(const at::Tensor& z, int64_t k, Regularizer r) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "structgrad/core/check.h"
 #include "structgrad/solvers/capped_simplex.h"
@@ -20,12 +21,16 @@ at::Tensor sparsemax_forward(const at::Tensor& z) {
   at::Tensor out = at::empty_like(in);
   std::atomic<bool> empty_row{false};
   at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> shifted(n);
     for (int64_t r = begin; r < end; ++r) {
       const double* row = in.data_ptr<double>() + r * n;
-      if (*std::max_element(row, row + n) == -INFINITY)
+      if (*std::max_element(row, row + n) == -INFINITY) {
         empty_row = true;
-      else
-        solvers::project_onto_capped_simplex(row, n, 1, out.data_ptr<double>() + r * n);
+        continue;
+      }
+      // Shifted by the maximum: the same projection, exact at any scale (ties at 1e16 included).
+      solvers::shift_by_kth_largest(row, n, 1, shifted.data());
+      solvers::project_onto_capped_simplex(shifted.data(), n, 1, out.data_ptr<double>() + r * n);
     }
   });
   TORCH_CHECK_VALUE(!empty_row, "sparsemax: a row of z is -inf everywhere (the simplex needs one finite entry)");

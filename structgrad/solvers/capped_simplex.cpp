@@ -102,4 +102,11 @@ double binary_entropy_threshold(const double* z, int64_t n, int64_t k) {
   return nu;
 }
 
+void shift_by_kth_largest(const double* z, int64_t n, int64_t k, double* shifted) {
+  std::copy(z, z + n, shifted);
+  std::nth_element(shifted, shifted + (k - 1), shifted + n, std::greater<double>());
+  const double pivot = shifted[k - 1];
+  for (int64_t i = 0; i < n; ++i) shifted[i] = z[i] - pivot;
+}
+
 }  // namespace structgrad::solvers

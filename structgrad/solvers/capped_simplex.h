@@ -36,6 +36,12 @@
 
 namespace structgrad::solvers {
 
+// shifted = z - (the k-th largest entry of z), 1 <= k <= n. Every regularized argmax over the
+// capped simplex is invariant to that shift, and after it the entries that decide the result
+// (those near the threshold) are small numbers: ties at 1e16, whose shares (1/2, 1/3) are below
+// the resolution of z itself, come out exact. Callers shift before they solve.
+void shift_by_kth_largest(const double* z, int64_t n, int64_t k, double* shifted);
+
 // Writes the projection of z[0, n) into x[0, n) and returns its threshold nu (for k = 0, max z;
 // for k = n, min z - 1: the ends of the thresholds that give the same x).
 double project_onto_capped_simplex(const double* z, int64_t n, int64_t k, double* x);
