@@ -7,6 +7,10 @@ beside it, matched by method and setting. Usage:
 
     scripts/results_md.py results/subset_selection/summary.json [more summary.json of the same experiment] \
         --command "structgrad subset-selection --seeds 3" [--results docs/RESULTS.md]
+
+With --keep-rows, the rows of the section's table that the new summaries do not have stay as they
+are (rows of earlier runs, written by this script from summaries that are no longer at hand), the
+new command joins the section's, and its "What we find" stays unless --findings replaces it.
 """
 import argparse
 import json
@@ -37,7 +41,7 @@ def setting_text(setting):
     return ", ".join(f"{key}={value}" for key, value in setting.items())
 
 
-def section(summary, command):
+def section(summary, command, earlier_rows=()):
     notes = summary.get("notes", {})
     display = notes.get("display", {})
     metrics = list(summary["rows"][0]["metrics"]) if summary["rows"] else []
@@ -52,6 +56,7 @@ def section(summary, command):
     lines += ["", "### Ours", "", "| method | setting | " + " | ".join(label[m] for m in metrics) +
               " | seeds | seed's " + " | seed's ".join(label[m] for m in metrics) + " |",
               "|" + "---|" * (3 + 2 * len(metrics))]
+    lines += list(earlier_rows)
     for row in summary["rows"]:
         theirs = [s for s in seed_rows if s["method"] == row["method"] and s["setting"] == row["setting"]]
         seed_cells = []
@@ -70,12 +75,26 @@ def section(summary, command):
     return "\n".join(lines) + "\n"
 
 
+def earlier_section(old, summary):
+    """An existing section's command, the rows of its table that `summary` does not replace, and its
+    findings."""
+    command = re.search(r"^Command: `(.*)`$", old, re.M).group(1)
+    ours = old.split("### Ours", 1)[1].split("\n### ", 1)[0]
+    new_keys = {(row["method"], setting_text(row["setting"])) for row in summary["rows"]}
+    rows = [line for line in ours.splitlines() if line.startswith("|")][2:]  # below the header and its rule
+    kept = [line for line in rows if tuple(c.strip() for c in line.strip("|").split(" | ")[:2]) not in new_keys]
+    findings = old.split("### What we find\n", 1)[1].strip() if "### What we find\n" in old else ""
+    return command, kept, findings
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("summary", nargs="+", help="summary.json files of one experiment; their rows are joined")
     parser.add_argument("--command", required=True, help="the command line that made the summary")
     parser.add_argument("--results", default=os.path.join(os.path.dirname(__file__), "..", "docs", "RESULTS.md"))
     parser.add_argument("--findings", default="", help="a paragraph of what the run shows, kept in the section")
+    parser.add_argument("--keep-rows", action="store_true",
+                        help="keep the section's rows the new summaries do not have, and its findings")
     args = parser.parse_args()
     summary = None
     for path in args.summary:
@@ -86,11 +105,17 @@ def main():
         else:
             assert part["experiment"] == summary["experiment"], (path, part["experiment"])
             summary["rows"] += part["rows"]
-    text = section(summary, args.command)
-    if args.findings:
-        text += "\n### What we find\n\n" + args.findings.strip() + "\n"
     existing = open(args.results).read() if os.path.exists(args.results) else HEADER
     pattern = re.compile(rf"^## {re.escape(summary['experiment'])}\n.*?(?=^## |\Z)", re.S | re.M)
+    command, earlier_rows, findings = args.command, [], args.findings
+    match = pattern.search(existing)
+    if args.keep_rows and match:
+        command, earlier_rows, kept_findings = earlier_section(match.group(0), summary)
+        command += "; " + args.command
+        findings = findings or kept_findings
+    text = section(summary, command, earlier_rows)
+    if findings:
+        text += "\n### What we find\n\n" + findings.strip() + "\n"
     if pattern.search(existing):
         existing = pattern.sub(lambda _: text + "\n", existing)
     else:
