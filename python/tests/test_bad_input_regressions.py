@@ -83,3 +83,18 @@ def test_projections_are_exact_at_logits_of_1e16():
     y = structgrad.categorical.relax_perturbed(torch.tensor([[1e16, 1e16, 0.0]], dtype=torch.float64), 1.0,
                                                regularizer="euclidean")
     torch.testing.assert_close(y, torch.tensor([[0.5, 0.5, 0.0]], dtype=torch.float64), atol=1e-12, rtol=0)
+
+
+def test_topk_gibbs_law_is_exact_at_logits_of_1e16():
+    theta = torch.tensor([[1e16, 3e16, 1e16, 0.0]], dtype=torch.float64, requires_grad=True)
+    mu = structgrad.topk.marginals(theta, 2)
+    torch.testing.assert_close(mu, torch.tensor([[0.5, 1.0, 0.5, 0.0]], dtype=torch.float64), atol=1e-12, rtol=0)
+    (mu * torch.arange(4.0, dtype=torch.float64)).sum().backward()
+    assert torch.isfinite(theta.grad).all()
+    # The same law shifted to small logits: the decided items carry nothing of the covariance.
+    small = torch.tensor([[0.0, 2e3, 0.0, -1e3]], dtype=torch.float64, requires_grad=True)
+    (structgrad.topk.marginals(small, 2) * torch.arange(4.0, dtype=torch.float64)).sum().backward()
+    torch.testing.assert_close(theta.grad, small.grad, atol=1e-12, rtol=0)
+    assert structgrad.topk.log_partition(theta, 2).item() == pytest.approx(4e16)
+    relaxed = structgrad.topk.relax_perturbed(theta.detach(), 2, 1.0, regularizer="exponential_family")
+    torch.testing.assert_close(relaxed, mu.detach(), atol=1e-12, rtol=0)

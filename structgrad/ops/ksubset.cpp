@@ -218,11 +218,11 @@ c10::optional<double> linear_shift(const double* z, int64_t n, int64_t k) {
 }
 
 // Row by row, in linear space where it is exact and in log space otherwise.
-double row_log_partition(const double* z, int64_t n, int64_t k) {
+double open_log_partition(const double* z, int64_t n, int64_t k) {
   if (const auto shift = linear_shift(z, n, k)) return LinearSubsetTables(z, n, k, *shift).log_partition();
   return SubsetTables(z, n, k).log_partition();
 }
-void row_marginals(const double* z, int64_t n, int64_t k, double* out) {
+void open_marginals(const double* z, int64_t n, int64_t k, double* out) {
   if (const auto shift = linear_shift(z, n, k)) {
     LinearSubsetTables t(z, n, k, *shift);
     for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(i, t.others(i));
@@ -231,11 +231,89 @@ void row_marginals(const double* z, int64_t n, int64_t k, double* out) {
   SubsetTables t(z, n, k);
   for (int64_t i = 0; i < n; ++i) out[i] = t.marginal(z[i], t.log_others(i));
 }
-void row_marginals_backward(const double* z, const double* g, int64_t n, int64_t k, double* grad) {
+void open_marginals_backward(const double* z, const double* g, int64_t n, int64_t k, double* grad) {
   if (const auto shift = linear_shift(z, n, k))
     LinearSubsetTables(z, n, k, *shift).marginals_backward(g, grad);
   else
     marginals_backward_row(z, g, n, k, grad);
+}
+
+// The items a row's law leaves no doubt about, decided before the dynamic program. An item more
+// than kDecided above the (k+1)-th largest score is in all but a fraction (n - k) e^-kDecided of
+// the weight (swap it for an item outside the top k: the weight grows by e^kDecided), so in every
+// subset to double precision; one more than kDecided below the k-th largest is in none. The rest
+// lie within a window of a few thousand around the k-th largest, and the dynamic program sees them
+// shifted by it: its sums of scores keep their precision at any scale (at 1e16 the log 2 of a tie
+// is below a score's resolution, so without this two tied items both came out certain).
+constexpr double kDecided = 800.0;
+struct OpenItems {
+  std::vector<int64_t> index;  // the undecided items
+  std::vector<double> z;       // their scores minus `shift`
+  int64_t k = 0;               // how many of them a subset takes
+  double shift = 0;
+  double decided_in_score = 0;  // the sum of the scores of the items decided in
+  std::vector<char> in;         // per item: decided in
+};
+OpenItems open_items(const double* z, int64_t n, int64_t k) {
+  OpenItems open;
+  open.in.assign(n, 0);
+  // The k-th and (k+1)-th largest scores, in O(n).
+  std::vector<double> order(z, z + n);
+  double kth = INFINITY, next = -INFINITY;
+  if (k > 0) {
+    std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), std::greater<>());
+    kth = order[k - 1];
+  }
+  if (k < n) next = *std::max_element(order.begin() + k, order.end());
+  open.shift = k > 0 ? kth : next;
+  for (int64_t i = 0; i < n; ++i) {
+    if (z[i] - next > kDecided) {
+      open.in[i] = 1;
+      open.decided_in_score += z[i];
+    } else if (kth - z[i] <= kDecided) {
+      open.index.push_back(i);
+      open.z.push_back(z[i] - open.shift);
+    }
+  }
+  open.k = k - static_cast<int64_t>(std::count(open.in.begin(), open.in.end(), 1));
+  return open;
+}
+
+// Whether no item can be decided: every score within kDecided of every other (the common case,
+// which skips the copies; linear space then shifts by the k-th largest itself).
+bool all_open(const double* z, int64_t n) {
+  const auto [low, high] = std::minmax_element(z, z + n);
+  return *high - *low <= kDecided;
+}
+
+double row_log_partition(const double* z, int64_t n, int64_t k) {
+  if (all_open(z, n)) return open_log_partition(z, n, k);
+  const OpenItems open = open_items(z, n, k);
+  const int64_t m = static_cast<int64_t>(open.index.size());
+  const double rest = m == 0 ? 0.0 : open_log_partition(open.z.data(), m, open.k) + open.k * open.shift;
+  return open.decided_in_score + rest;
+}
+void row_marginals(const double* z, int64_t n, int64_t k, double* out) {
+  if (all_open(z, n)) return open_marginals(z, n, k, out);
+  const OpenItems open = open_items(z, n, k);
+  const int64_t m = static_cast<int64_t>(open.index.size());
+  for (int64_t i = 0; i < n; ++i) out[i] = open.in[i];
+  if (m == 0) return;
+  std::vector<double> mu(m);
+  open_marginals(open.z.data(), m, open.k, mu.data());
+  for (int64_t j = 0; j < m; ++j) out[open.index[j]] = mu[j];
+}
+void row_marginals_backward(const double* z, const double* g, int64_t n, int64_t k, double* grad) {
+  if (all_open(z, n)) return open_marginals_backward(z, g, n, k, grad);
+  // A decided item does not vary with the scores: its rows of Cov(x) are 0.
+  const OpenItems open = open_items(z, n, k);
+  const int64_t m = static_cast<int64_t>(open.index.size());
+  std::fill(grad, grad + n, 0.0);
+  if (m == 0) return;
+  std::vector<double> g_open(m), grad_open(m);
+  for (int64_t j = 0; j < m; ++j) g_open[j] = g[open.index[j]];
+  open_marginals_backward(open.z.data(), g_open.data(), m, open.k, grad_open.data());
+  for (int64_t j = 0; j < m; ++j) grad[open.index[j]] = grad_open[j];
 }
 
 // A Gibbs distribution over subsets whose dynamic program runs row by row, on rows of `size`
