@@ -129,6 +129,11 @@ void bind_estimators(py::module_& m) {
                        "instances): the reference for the trace estimators, and the only exact one for "
                        "arborescence traces.").c_str(),
       "family"_a, "theta"_a, "f"_a);
+  sub.def("exact_gibbs", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f) {
+        return as_tuple(est::exact_gibbs(family, theta, f));
+      }, estimator_doc("The exact gradient under the family's Gibbs distribution p(x) ∝ exp(<theta, x>), by "
+                       "enumeration: the reference for ``gibbs_reinforce``.").c_str(),
+      "family"_a, "theta"_a, "f"_a);
   sub.def("straight_through", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
                                  GeneratorOpt generator) {
         return as_tuple(est::straight_through(family, theta, f, generator));
@@ -150,6 +155,14 @@ void bind_estimators(py::module_& m) {
         return as_tuple(est::reinforce(family, theta, f, num_samples, generator));
       }, estimator_doc("REINFORCE with ``num_samples`` >= 2 samples and the leave-one-out baseline. "
                        "Unbiased.").c_str(),
+      "family"_a, "theta"_a, "f"_a, "num_samples"_a = est::kLeaveOneOutSamples, "generator"_a = py::none());
+  sub.def("gibbs_reinforce", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
+                                int64_t num_samples, GeneratorOpt generator) {
+        return as_tuple(est::gibbs_reinforce(family, theta, f, num_samples, generator));
+      }, estimator_doc("REINFORCE under the Gibbs distribution p(x) ∝ exp(<theta, x>): ``num_samples`` >= 2 "
+                       "exact Gibbs samples (``gibbs_sample``), the score of ``gibbs_log_prob``, the leave-one-out "
+                       "baseline. Unbiased for E_Gibbs[f] (another expectation than ``reinforce``'s for the "
+                       "structured families); the score-function estimator of correlated_topk.").c_str(),
       "family"_a, "theta"_a, "f"_a, "num_samples"_a = est::kLeaveOneOutSamples, "generator"_a = py::none());
   // The score-function estimators of seed 002 share one signature.
   using ScoreEstimator = est::Estimate (*)(const structgrad::Family&, const at::Tensor&, const est::LossFn&, int64_t,

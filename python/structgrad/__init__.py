@@ -7,8 +7,9 @@ gibbs_log_prob, entropy, kl_divergence, where the family has them. Every
 verb is also the torch operator torch.ops.structgrad.<family>_<verb>, callable from TorchScript.
 structgrad.pairwise_binary: unaries and pairwise weights (max-flow, CBC or enumeration).
 ``structgrad.family("topk", k=3)``: a family with its parameters, as the estimators take it.
-Estimators: structgrad.estimators (exact, straight_through, relaxed, reinforce, e_reinforce,
-    e_reinforce_plus, t_reinforce, t_reinforce_plus, relax, gumbel_rao, direct, arm, check)
+Estimators: structgrad.estimators (exact, exact_traces, exact_gibbs, straight_through, relaxed, reinforce,
+    gibbs_reinforce, e_reinforce, e_reinforce_plus, t_reinforce, t_reinforce_plus, relax, gumbel_rao, direct, arm,
+    check)
 Distributions: structgrad.distributions (Gibbs, ExpConcrete, Concrete, IGR, IGRStickBreaking, IGRPlanar)
 """
 import torch  # noqa: F401  (loads libtorch before the extension)

@@ -88,7 +88,8 @@ def test_cli_check_exit_codes():
 
 def test_available_lists_every_estimator():
     names = {e["name"]: e["unbiased"] for e in estimators.available()}
-    assert names == {"exact": True, "exact_traces": True, "straight_through": False, "relaxed": False, "reinforce": True,
+    assert names == {"exact": True, "exact_traces": True, "exact_gibbs": True, "gibbs_reinforce": True,
+                     "straight_through": False, "relaxed": False, "reinforce": True,
                      "e_reinforce": True, "e_reinforce_plus": True, "t_reinforce": True, "t_reinforce_plus": True,
                      "relax": True, "gumbel_rao": False, "direct": False, "arm": True}
 

@@ -58,7 +58,10 @@ CheckReport check_estimator(const std::string& estimator, const Family& family,
   at::Tensor exact_theta = theta.detach().to(at::kDouble);
   // The trace estimators' expectation is under the law of family.trace (which differs from
   // sample's for arborescences): compare them with the exact gradient over traces.
-  const char* reference = estimator_info(estimator).trace_law && family.enumerate_traces ? "exact_traces" : "exact";
+  // The Gibbs estimators' is under the Gibbs law.
+  const EstimatorInfo& info = estimator_info(estimator);
+  const char* reference =
+      info.gibbs_law ? "exact_gibbs" : info.trace_law && family.enumerate_traces ? "exact_traces" : "exact";
   report.exact_gradient = gradient_draws(reference, family, exact_theta, f, options, 1, c10::nullopt)[0];
 
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);

@@ -27,6 +27,17 @@ Estimate exact(const Family& family, const at::Tensor& theta, const LossFn& f) {
   return {expected.sum(), expected.detach()};
 }
 
+Estimate exact_gibbs(const Family& family, const at::Tensor& theta, const LossFn& f) {
+  check_theta("estimators.exact_gibbs", family, theta);
+  TORCH_CHECK_VALUE(family.has_gibbs() && bool(family.enumerate), "estimators.exact_gibbs: family ", family.name,
+                    " has no enumerable Gibbs distribution");
+  at::Tensor structures = over_batch(family.enumerate(theta), family.batch_shape(theta)).to(theta.scalar_type());
+  at::Tensor probabilities = family.gibbs_log_prob(theta, structures).exp();  // (N, *batch)
+  at::Tensor losses = evaluate("estimators.exact_gibbs", family, theta, f, structures);
+  at::Tensor expected = (probabilities * losses).sum(0);
+  return {expected.sum(), expected.detach()};
+}
+
 Estimate exact_traces(const Family& family, const at::Tensor& theta, const LossFn& f) {
   check_theta("estimators.exact_traces", family, theta);
   TORCH_CHECK_VALUE(bool(family.enumerate_traces), "estimators.exact_traces: family ", family.name,
@@ -44,9 +55,12 @@ const std::vector<EstimatorInfo>& estimator_list() {
   static const std::vector<EstimatorInfo> list{
       {"exact", true, "exact gradient by enumerating every structure"},
       {"exact_traces", true, "exact gradient under the trace law by enumerating every recursive Gumbel-Max trace"},
+      {"exact_gibbs", true, "exact gradient under the Gibbs law p ∝ exp(<theta, x>) by enumeration", false, true},
       {"straight_through", false, "hard sample forward, gradient of the mean backward"},
       {"relaxed", false, "stochastic softmax trick (Gumbel-softmax), tau and hard"},
       {"reinforce", true, "score function with K samples and a leave-one-out baseline"},
+      {"gibbs_reinforce", true, "score function under the Gibbs law: K exact Gibbs samples, leave-one-out baseline",
+       false, true},
       {"e_reinforce", true, "score of the exponential perturbation (seed 002 Eq. 1), K samples averaged", true},
       {"e_reinforce_plus", true, "score of the exponential perturbation, leave-one-out baseline", true},
       {"t_reinforce", true, "score of the recursive Gumbel-Max trace (seed 002 Eq. 2), K samples averaged", true},
@@ -72,6 +86,8 @@ Estimate estimate(const std::string& name, const Family& family, const at::Tenso
   estimator_info(name);
   if (name == "exact") return exact(family, theta, f);
   if (name == "exact_traces") return exact_traces(family, theta, f);
+  if (name == "exact_gibbs") return exact_gibbs(family, theta, f);
+  if (name == "gibbs_reinforce") return gibbs_reinforce(family, theta, f, options.num_samples, generator);
   if (name == "straight_through") return straight_through(family, theta, f, generator);
   if (name == "relaxed") return relaxed(family, theta, f, options.relax, generator);
   if (name == "reinforce") return reinforce(family, theta, f, options.num_samples, generator);

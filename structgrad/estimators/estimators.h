@@ -47,6 +47,11 @@ Estimate exact(const Family& family, const at::Tensor& theta, const LossFn& f);
 // the trace estimators of arborescence, whose trace follows the minimum arborescence under E.
 Estimate exact_traces(const Family& family, const at::Tensor& theta, const LossFn& f);
 
+// The exact gradient under the family's Gibbs distribution p(x) ∝ exp(<theta, x>), by
+// enumeration: surrogate = sum_x p(x) f(x). The reference for gibbs_reinforce; the same as
+// `exact` for bernoulli and categorical, whose samples follow that law.
+Estimate exact_gibbs(const Family& family, const at::Tensor& theta, const LossFn& f);
+
 // Straight-through: the exact sample forward, the gradient of the family's mean backward.
 Estimate straight_through(const Family& family, const at::Tensor& theta, const LossFn& f,
                           GeneratorOpt generator = c10::nullopt);
@@ -60,6 +65,14 @@ Estimate relaxed(const Family& family, const at::Tensor& theta, const LossFn& f,
 //   grad = 1/K sum_k (f(x_k) - 1/(K-1) sum_{j != k} f(x_j)) grad log p(x_k)
 Estimate reinforce(const Family& family, const at::Tensor& theta, const LossFn& f,
                    int64_t num_samples = kLeaveOneOutSamples, GeneratorOpt generator = c10::nullopt);
+
+// REINFORCE under the Gibbs distribution (families with gibbs_sample: spanning_tree,
+// arborescence, topk, correlated_topk, bernoulli, categorical): K >= 2 exact Gibbs samples,
+// gibbs_log_prob's score, the leave-one-out baseline. Unbiased for E_{Gibbs(theta)}[f], which is
+// another expectation than reinforce's for the structured families; the score-function
+// estimator for correlated_topk, whose perturb-and-MAP law has no closed form.
+Estimate gibbs_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f,
+                         int64_t num_samples = kLeaveOneOutSamples, GeneratorOpt generator = c10::nullopt);
 
 // The score-function estimators of the recursive Gumbel-Max trick (seed 002 §3), for families
 // with `trace`. Each draws K = num_samples traces per instance; the "_plus" forms need K >= 2
@@ -170,6 +183,8 @@ struct EstimatorInfo {
   std::string description;
   // Its samples follow family.trace's law (which differs from sample's for arborescences).
   bool trace_law = false;
+  // Its samples follow the Gibbs law (gibbs_sample's).
+  bool gibbs_law = false;
 };
 
 const std::vector<EstimatorInfo>& estimator_list();

@@ -10,7 +10,7 @@ using namespace detail;
 namespace {
 
 // Which score a score-function estimator uses.
-enum class Score { kStructure, kTrace, kPerturbation };
+enum class Score { kStructure, kGibbs, kTrace, kPerturbation };
 
 // log p(E) of the perturbation E = exp(-perturbed): sum over the keys of theta_k - E_k exp(theta_k).
 // The keys are the finite parts the score reads (one exponential per undirected edge).
@@ -34,6 +34,10 @@ Estimate score_function(const char* estimator, Score score, bool baseline, const
     require(bool(family.log_prob), estimator, family, "tractable log-probability");
     x = family.sample(repeat_samples(theta.detach(), num_samples), generator);
     log_p = family.log_prob(theta, x);
+  } else if (score == Score::kGibbs) {
+    require(family.has_gibbs(), estimator, family, "Gibbs sampler (gibbs_sample)");
+    x = family.gibbs_sample(repeat_samples(theta.detach(), num_samples), generator);
+    log_p = family.gibbs_log_prob(theta, x);
   } else {
     require(bool(family.trace), estimator, family, "recursive Gumbel-Max trace");
     Trace t = family.trace(repeat_samples(theta.detach(), num_samples), generator);
@@ -55,6 +59,11 @@ Estimate score_function(const char* estimator, Score score, bool baseline, const
 Estimate reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
                    GeneratorOpt generator) {
   return score_function("estimators.reinforce", Score::kStructure, true, family, theta, f, num_samples, generator);
+}
+
+Estimate gibbs_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
+                         GeneratorOpt generator) {
+  return score_function("estimators.gibbs_reinforce", Score::kGibbs, true, family, theta, f, num_samples, generator);
 }
 
 Estimate e_reinforce(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,
