@@ -181,3 +181,8 @@ def test_gibbs_reinforce_is_unbiased_against_the_exact_gibbs_gradient(name, para
     all_x = enumerate_structures(name, params, n)
     expected = (Gibbs(name, theta, **params).log_prob(all_x).exp() * f(all_x)).sum()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-9)
+
+
+def test_reinforce_on_correlated_topk_points_to_gibbs_reinforce():
+    with pytest.raises(ValueError, match="gibbs_reinforce"):
+        structgrad.estimators.reinforce("correlated_topk", torch.zeros(2, 7), lambda x: x.sum(-1), k=2)

@@ -31,7 +31,9 @@ Estimate score_function(const char* estimator, Score score, bool baseline, const
   TORCH_CHECK_VALUE(num_samples >= 1, estimator, ": num_samples must be at least 1, got ", num_samples);
   at::Tensor x, log_p;
   if (score == Score::kStructure) {
-    require(bool(family.log_prob), estimator, family, "tractable log-probability");
+    TORCH_CHECK_VALUE(bool(family.log_prob), estimator, ": family ", family.name,
+                      " has no tractable log-probability of its perturb-and-MAP samples",
+                      family.has_gibbs() ? "; gibbs_reinforce is the score-function estimator under its Gibbs law" : "");
     x = family.sample(repeat_samples(theta.detach(), num_samples), generator);
     log_p = family.log_prob(theta, x);
   } else if (score == Score::kGibbs) {
