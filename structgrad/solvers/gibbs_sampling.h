@@ -56,9 +56,9 @@ double wilson_step_bound(const double* theta, int64_t n, int64_t root);
 double wilson_budget(int64_t n);
 
 // An exact sample of p(T) ∝ prod_{v != root} exp(theta[parent(v)][v]) over the arborescences out
-// of `root`: parent[v] for every vertex, parent[root] = -1. kAuto chooses as above; kWilson
-// refuses (returns false with `too_slow` set) when the bound exceeds 1e12 steps. Returns false
-// when some vertex cannot be reached from the root. `used` (may be null) says which sampler ran.
+// of `root`: parent[v] for every vertex, parent[root] = -1. kAuto chooses as above. The status
+// says whether a tree was drawn (ok), else why not: some vertex cannot be reached from the root,
+// or kWilson was asked for where the bound exceeds 1e12 steps; `used` is the sampler that ran.
 struct TreeSampleStatus {
   bool ok = false;
   bool unreachable = false;
