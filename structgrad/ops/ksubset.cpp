@@ -9,19 +9,16 @@
 #include <vector>
 
 #include "structgrad/core/check.h"
+#include "structgrad/core/log_space.h"
 #include "structgrad/solvers/capped_simplex.h"
 #include "structgrad/solvers/correlated_subset.h"
 
 namespace structgrad::ops {
 namespace {
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+using core::log_add;
 
-double log_add(double a, double b) {
-  if (a < b) std::swap(a, b);
-  if (b == kNegInf) return a;
-  return a + std::log1p(std::exp(b - a));
-}
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 // exp(a - total), with exp(-inf) = 0 spelled out so that -inf - -inf never appears.
 double weight(double a, double total) { return a == kNegInf ? 0.0 : std::exp(a - total); }

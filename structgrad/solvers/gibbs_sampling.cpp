@@ -6,12 +6,15 @@
 #include <limits>
 #include <vector>
 
+#include "structgrad/core/log_space.h"
 #include "structgrad/core/vector_clones.h"
 #include "structgrad/core/vector_exp.h"
 #include "structgrad/solvers/matrix_tree.h"
 
 namespace structgrad::solvers {
 namespace {
+
+using core::log_add;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -23,12 +26,6 @@ uint64_t splitmix64(uint64_t& x) {
 }
 
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-double log_add(double a, double b) {
-  if (a == -kInf) return b;
-  if (b == -kInf) return a;
-  return a > b ? a + std::log1p(std::exp(b - a)) : b + std::log1p(std::exp(a - b));
-}
 
 // The walk's steps, computed once from theta: out of v (not the root) to a parent u with
 // probability exp(theta[u][v]) / exp(log_total[v]). Row v of `cumulative` holds the running sums
@@ -198,9 +195,10 @@ TreeSampleStatus gibbs_arborescence(const double* theta, int64_t n, int64_t root
     status.unreachable = true;
     return status;
   }
+  const double bound = bound_of(cost, root);
   if (sampler == TreeSampler::kAuto)
-    sampler = bound_of(cost, root) <= wilson_budget(n) ? TreeSampler::kWilson : TreeSampler::kSequential;
-  if (sampler == TreeSampler::kWilson && !(bound_of(cost, root) <= 1e12)) {
+    sampler = bound <= wilson_budget(n) ? TreeSampler::kWilson : TreeSampler::kSequential;
+  if (sampler == TreeSampler::kWilson && !(bound <= 1e12)) {
     status.too_slow = true;
     return status;
   }
