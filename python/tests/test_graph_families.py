@@ -155,3 +155,24 @@ def test_cli_samples_match_python_for_the_same_seed(family):
     x = family.sample(theta, generator=g)
     assert result["sample"]["shape"] == [3, 5, 5]
     assert torch.equal(torch.tensor(result["sample"]["values"], dtype=torch.float64).view(3, 5, 5), x)
+
+
+@pytest.mark.parametrize("family", [spanning_tree, arborescence])
+def test_perturbations_from_python(family):
+    """The perturbation argument of sample and relax (seed 000's arborescence table); the laws
+    themselves are tested by chi-square in structures/perturbation_test.cpp."""
+    g = torch.Generator().manual_seed(3)
+    theta = torch.randn(64, 5, 5, dtype=torch.float64, generator=g)
+    theta = (theta + theta.transpose(-1, -2)) / 2
+    for perturbation in ("gumbel", "gaussian", "negative_exponential"):
+        x = family.sample(theta, generator=torch.Generator().manual_seed(4), perturbation=perturbation)
+        assert bool(torch.isfinite(family.gibbs_log_prob(theta, x)).all()), perturbation  # x is a structure
+        t = theta.clone().requires_grad_(True)
+        y = family.relax(t, 0.5, hard=True, generator=torch.Generator().manual_seed(4), perturbation=perturbation)
+        assert torch.equal(y.detach(), x), perturbation
+        (y * torch.randn_like(y)).sum().backward()
+        assert torch.isfinite(t.grad).all(), perturbation
+    with pytest.raises(ValueError, match='perturbation must be "gumbel", "gaussian" or "negative_exponential"'):
+        family.sample(theta, perturbation="logistic")
+    with pytest.raises(ValueError, match="within \\+-700"):
+        family.relax(theta * 1e3, 1.0, perturbation="negative_exponential")

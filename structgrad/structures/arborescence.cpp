@@ -39,15 +39,18 @@ at::Tensor map(const at::Tensor& theta, int64_t root) {
   return maximum_arborescences(theta, root);
 }
 
-at::Tensor sample(const at::Tensor& theta, int64_t root, GeneratorOpt generator) {
-  check_input("arborescence.sample", theta, root);
-  return maximum_arborescences(theta + graph::edge_noise(theta, false, generator), root);
+at::Tensor sample(const at::Tensor& theta, int64_t root, GeneratorOpt generator, const std::string& perturbation) {
+  const char* function = "arborescence.sample";
+  graph::check_perturbation(function, perturbation);
+  check_input(function, theta, root);
+  return maximum_arborescences(graph::perturb_edges(function, theta, false, perturbation, generator), root);
 }
 
 at::Tensor relax(const at::Tensor& theta, double tau, int64_t root, bool hard, GeneratorOpt generator,
-                 const std::string& backward) {
+                 const std::string& backward, const std::string& perturbation) {
   const RelaxOptions options{tau, "", hard, explicit_backward("arborescence.relax", backward)};
-  return family(root).relax(theta, options, generator);
+  graph::check_perturbation("arborescence.relax", perturbation);
+  return family_with_perturbation(root, perturbation).relax(theta, options, generator);
 }
 
 at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, int64_t root, const std::string& backward) {
@@ -142,18 +145,34 @@ Family family(int64_t root) {
   return f;
 }
 
+Family family_with_perturbation(int64_t root, const std::string& perturbation) {
+  graph::check_perturbation("arborescence.family_with_perturbation", perturbation);
+  Family f = family(root);
+  if (perturbation == "gumbel") return f;
+  f.sample = [root, perturbation](const at::Tensor& theta, GeneratorOpt g) {
+    return sample(theta, root, g, perturbation);
+  };
+  f.perturbation = [perturbation](const at::Tensor& theta, GeneratorOpt g) {
+    return graph::perturb_edges("arborescence.perturb", theta, false, perturbation, g);
+  };
+  return f;
+}
+
 TORCH_LIBRARY_FRAGMENT(structgrad, library) {
   FamilyOperators(library, "arborescence")
       .def("map(Tensor theta, int root=0) -> Tensor", &map, "The maximum arborescence out of root (Chu-Liu-Edmonds).")
-      .def("sample(Tensor theta, int root=0, Generator? generator=None) -> Tensor", &sample,
+      .def("sample(Tensor theta, int root=0, Generator? generator=None, str perturbation=\"gumbel\") -> Tensor",
+           &sample,
            "Perturb-and-MAP: the maximum arborescence under theta + G (one Gumbel per edge). Not the law of "
-           "``trace``, which follows the minimum arborescence under E (seed 002).")
+           "``trace``, which follows the minimum arborescence under E (seed 002): perturbation="
+           "\"negative_exponential\" is that law. " STRUCTGRAD_PERTURBATION_DOC)
       .def("relax(Tensor theta, float tau, int root=0, bool hard=False, Generator? generator=None, "
-           "str backward=\"custom\") -> Tensor",
+           "str backward=\"custom\", str perturbation=\"gumbel\") -> Tensor",
            &relax,
            "The stochastic softmax trick: edge marginals of the Gibbs distribution over arborescences at "
            "(theta + G) / tau (log-stable directed matrix-tree theorem). hard=True: the exact arborescence "
-           "forward. backward=\"custom\" (hand-written) or \"finite_difference\".")
+           "forward. backward=\"custom\" (hand-written) or \"finite_difference\". perturbation as ``sample``'s: "
+           "the marginals at the perturbed scores / tau.")
       .def("relax_perturbed(Tensor perturbed, float tau, int root=0, str backward=\"custom\") -> Tensor",
            &relax_perturbed, "``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``.")
       .def("log_partition(Tensor theta, int root=0) -> Tensor", &log_partition,

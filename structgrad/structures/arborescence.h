@@ -23,15 +23,20 @@ at::Tensor map(const at::Tensor& theta, int64_t root = 0);
 
 // Perturb-and-MAP (seed 000): the maximum arborescence under theta + G, one Gumbel per directed
 // edge. This is not the law of seed 002's Exponential-Min recursion (the minimum-sum
-// arborescence under E), which the recursive `trace` of issue 5 follows.
-at::Tensor sample(const at::Tensor& theta, int64_t root = 0, GeneratorOpt generator = c10::nullopt);
+// arborescence under E), which the recursive `trace` of issue 5 follows; perturbation
+// "negative_exponential" (-E exp(-theta)) is that law. "gaussian": theta + N(0, 1). Seed 000's
+// arborescence table compares the three (graph::perturb_edges).
+at::Tensor sample(const at::Tensor& theta, int64_t root = 0, GeneratorOpt generator = c10::nullopt,
+                  const std::string& perturbation = "gumbel");
 
 // The stochastic softmax trick: edge marginals of the Gibbs distribution over arborescences at
 // (theta + G) / tau by the log-stable directed matrix-tree theorem (Tutte). hard = true
 // returns sample's arborescence forward with the relaxed gradient backward. backward "custom"
-// (the hand-written one) or "finite_difference" (structures/relaxation.h).
+// (the hand-written one) or "finite_difference" (structures/relaxation.h). perturbation as
+// sample's: the marginals at perturb_edges(theta) / tau.
 at::Tensor relax(const at::Tensor& theta, double tau, int64_t root = 0, bool hard = false,
-                 GeneratorOpt generator = c10::nullopt, const std::string& backward = "custom");
+                 GeneratorOpt generator = c10::nullopt, const std::string& backward = "custom",
+                 const std::string& perturbation = "gumbel");
 
 // relax on given perturbed scores (no noise drawn), e.g. from conditional_gumbel: (*batch, n, n).
 at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, int64_t root = 0,
@@ -62,5 +67,7 @@ at::Tensor gibbs_sample(const at::Tensor& theta, int64_t root = 0, GeneratorOpt 
                         const std::string& sampler = "auto");
 
 Family family(int64_t root = 0);
+// The family whose sample, perturb and relax draw `perturbation` (family() is "gumbel").
+Family family_with_perturbation(int64_t root, const std::string& perturbation);
 
 }  // namespace structgrad::arborescence

@@ -57,11 +57,51 @@ void check_weights(const char* function, const at::Tensor& theta, bool symmetric
   }
 }
 
-at::Tensor edge_noise(const at::Tensor& theta, bool symmetric, GeneratorOpt generator) {
-  at::Tensor g = gumbel_noise(theta.sizes(), theta.options(), generator);
-  if (!symmetric) return g;
-  at::Tensor upper = g.triu(1);
+namespace {
+
+// The upper triangle's draws mirrored into the lower one, where the edges are undirected.
+at::Tensor mirrored(const at::Tensor& noise, bool symmetric) {
+  if (!symmetric) return noise;
+  at::Tensor upper = noise.triu(1);
   return upper + upper.transpose(-1, -2);
+}
+
+}  // namespace
+
+at::Tensor edge_noise(const at::Tensor& theta, bool symmetric, GeneratorOpt generator) {
+  return mirrored(gumbel_noise(theta.sizes(), theta.options(), generator), symmetric);
+}
+
+void check_perturbation(const char* function, const std::string& perturbation) {
+  TORCH_CHECK_VALUE(perturbation == "gumbel" || perturbation == "gaussian" || perturbation == "negative_exponential",
+                    function, ": perturbation must be \"gumbel\", \"gaussian\" or \"negative_exponential\", got \"",
+                    perturbation, "\"");
+}
+
+at::Tensor perturb_edges(const char* function, const at::Tensor& theta, bool symmetric,
+                         const std::string& perturbation, GeneratorOpt generator) {
+  check_perturbation(function, perturbation);
+  if (perturbation == "gumbel") return theta + edge_noise(theta, symmetric, generator);
+  if (perturbation == "gaussian") {
+    at::Tensor normal = at::empty(theta.sizes(), theta.options().dtype(at::kDouble));
+    normal.normal_(0.0, 1.0, generator);
+    return theta + mirrored(normal, symmetric).to(theta.scalar_type());
+  }
+  // negative_exponential: refuse the magnitudes whose utilities overflow (an edge silently made
+  // absent) or underflow (ties), rather than return a sample of another law. The diagonal, which
+  // no structure uses, is set absent, whatever theta holds there.
+  const double bound = theta.scalar_type() == at::kDouble ? kNegativeExponentialBound64 : kNegativeExponentialBound32;
+  const at::Tensor absent =
+      (theta.detach() == -INFINITY).logical_or(at::eye(theta.size(-1), theta.options().dtype(at::kBool)));
+  const double largest = theta.numel() == 0 ? 0.0 : theta.detach().masked_fill(absent, 0).abs().max().item<double>();
+  TORCH_CHECK_VALUE(largest <= bound, function, ": perturbation=\"negative_exponential\" needs the finite entries of ",
+                    "theta within +-", bound, " in ", theta.scalar_type(), " (its utilities -E exp(-theta) would leave ",
+                    "the dtype's range), got |theta| up to ", largest);
+  const at::Tensor e =
+      mirrored(exponential_noise(theta.sizes(), theta.options().dtype(at::kDouble), generator), symmetric);
+  // Absent edges are filled before exp, so that their gradient is 0 rather than 0 * inf.
+  const at::Tensor utilities = -(e.to(theta.scalar_type()) * at::exp(-theta.masked_fill(absent, 0)));
+  return utilities.masked_fill(absent, -INFINITY);
 }
 
 at::Tensor solve_each(const at::Tensor& theta, const InstanceSolver& solve, const char* failure) {

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <string>
 
 #include "structgrad/core/noise.h"
 #include "structgrad/solvers/gibbs_sampling.h"
@@ -20,6 +21,35 @@ void check_weights(const char* function, const at::Tensor& theta, bool symmetric
 
 // Gumbel noise of theta's shape; with `symmetric`, one draw per undirected edge, mirrored.
 at::Tensor edge_noise(const at::Tensor& theta, bool symmetric, GeneratorOpt generator);
+
+// The perturbations of seed 000's arborescence table, the scores whose MAP is a perturb-and-MAP
+// sample and whose relaxation (at scores / tau) is the stochastic softmax trick:
+//   "gumbel"                theta + G, G ~ Gumbel(0, 1) (edge_noise): the default, whose MAP law the
+//                           recursive traces and spanning_tree's log_prob follow.
+//   "gaussian"              theta + N, N ~ Normal(0, 1).
+//   "negative_exponential"  -E exp(-theta), E ~ Exp(1): the utilities of the Exponential-Min race
+//                           (the maximum-sum structure under them is the minimum-sum one under
+//                           E / exp(theta), the law of seed 002's Chu-Liu-Edmonds trace). A monotone
+//                           map of theta + G = -log(E exp(-theta)) on the same E, so Kruskal (which
+//                           reads only the order of the weights) gives the same tree under both;
+//                           Chu-Liu-Edmonds (which adds them) and the relaxation do not. The
+//                           utilities span exp(theta's spread): finite theta must lie within
+//                           +-kNegativeExponentialBound of the dtype, or the call is refused.
+// One draw per undirected edge, mirrored, with `symmetric`. -inf (absent) edges stay -inf (and the
+// diagonal becomes -inf under "negative_exponential", whose utilities it would overflow). The
+// noise is drawn in float64, as every sampler's, so a seed gives one structure in either dtype.
+at::Tensor perturb_edges(const char* function, const at::Tensor& theta, bool symmetric,
+                         const std::string& perturbation, GeneratorOpt generator);
+// The operators' doc of the perturbation argument.
+#define STRUCTGRAD_PERTURBATION_DOC                                                                         \
+  "perturbation: \"gumbel\" (the default: theta + G), \"gaussian\" (theta + N(0, 1)) or "                  \
+  "\"negative_exponential\" (-E exp(-theta), E ~ Exp(1), the Exponential-Min race's utilities; finite theta " \
+  "within +-80 in float32, +-700 in float64)."
+// Errors name `function` and list the perturbations when `perturbation` is none of them.
+void check_perturbation(const char* function, const std::string& perturbation);
+// |theta| beyond which -E exp(-theta) leaves the dtype's range (float32, float64): about 0.9 of
+// log(largest finite value), leaving room for E up to e^8.
+constexpr double kNegativeExponentialBound32 = 80.0, kNegativeExponentialBound64 = 700.0;
 
 // Runs solve(weights, n, indicator) on every (n, n) instance in float64 and returns the 0/1
 // indicators in theta's dtype. solve returns false when the instance has no solution, and

@@ -59,14 +59,18 @@ at::Tensor map(const at::Tensor& theta) {
   return maximum_trees(theta);
 }
 
-at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator) {
-  graph::check_weights("spanning_tree.sample", theta, true);
-  return maximum_trees(theta + graph::edge_noise(theta, true, generator));
+at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator, const std::string& perturbation) {
+  const char* function = "spanning_tree.sample";
+  graph::check_perturbation(function, perturbation);
+  graph::check_weights(function, theta, true);
+  return maximum_trees(graph::perturb_edges(function, theta, true, perturbation, generator));
 }
 
-at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator, const std::string& backward) {
+at::Tensor relax(const at::Tensor& theta, double tau, bool hard, GeneratorOpt generator, const std::string& backward,
+                 const std::string& perturbation) {
   const RelaxOptions options{tau, "", hard, explicit_backward("spanning_tree.relax", backward)};
-  return family().relax(theta, options, generator);
+  graph::check_perturbation("spanning_tree.relax", perturbation);
+  return family_with_perturbation(perturbation).relax(theta, options, generator);
 }
 
 at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, const std::string& backward) {
@@ -132,7 +136,7 @@ Family family() {
   f.symmetric = true;
   f.check = [](const char* function, const at::Tensor& theta) { graph::check_weights(function, theta, true); };
   f.map = map;
-  f.sample = sample;
+  f.sample = [](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g); };
   f.relax_scores = [](const char* function, const at::Tensor& perturbed, const RelaxOptions& o) {
     check::positive(function, "tau", o.tau);
     check_only_regularizer(function, o.regularizer, "exponential_family");
@@ -150,17 +154,31 @@ Family family() {
   return f;
 }
 
+Family family_with_perturbation(const std::string& perturbation) {
+  graph::check_perturbation("spanning_tree.family_with_perturbation", perturbation);
+  Family f = family();
+  if (perturbation == "gumbel") return f;
+  f.sample = [perturbation](const at::Tensor& theta, GeneratorOpt g) { return sample(theta, g, perturbation); };
+  f.perturbation = [perturbation](const at::Tensor& theta, GeneratorOpt g) {
+    return graph::perturb_edges("spanning_tree.perturb", theta, true, perturbation, g);
+  };
+  if (perturbation == "gaussian") f.log_prob = nullptr;
+  return f;
+}
+
 TORCH_LIBRARY_FRAGMENT(structgrad, library) {
   FamilyOperators(library, "spanning_tree")
       .def("map(Tensor theta) -> Tensor", &map, "The maximum spanning tree (Kruskal).")
-      .def("sample(Tensor theta, Generator? generator=None) -> Tensor", &sample,
-           "Perturb-and-MAP: Kruskal on theta + G, one Gumbel per undirected edge.")
-      .def("relax(Tensor theta, float tau, bool hard=False, Generator? generator=None, str backward=\"custom\") "
-           "-> Tensor",
+      .def("sample(Tensor theta, Generator? generator=None, str perturbation=\"gumbel\") -> Tensor", &sample,
+           "Perturb-and-MAP: Kruskal on theta + G, one Gumbel per undirected edge. " STRUCTGRAD_PERTURBATION_DOC
+           " Kruskal reads only the order of the weights, so \"negative_exponential\" gives \"gumbel\"'s tree.")
+      .def("relax(Tensor theta, float tau, bool hard=False, Generator? generator=None, str backward=\"custom\", "
+           "str perturbation=\"gumbel\") -> Tensor",
            &relax,
            "The stochastic softmax trick: edge marginals of the Gibbs distribution over trees at (theta + G) / tau "
            "(log-stable matrix-tree theorem). hard=True: the exact tree forward. backward=\"custom\" "
-           "(hand-written) or \"finite_difference\" (two more solver calls).")
+           "(hand-written) or \"finite_difference\" (two more solver calls). perturbation as ``sample``'s: the "
+           "marginals at the perturbed scores / tau.")
       .def("relax_perturbed(Tensor perturbed, float tau, str backward=\"custom\") -> Tensor", &relax_perturbed,
            "``relax`` on given perturbed scores (no noise drawn), e.g. from ``conditional_gumbel``.")
       .def("log_partition(Tensor theta) -> Tensor", &log_partition,

@@ -21,14 +21,18 @@ at::Tensor map(const at::Tensor& theta);
 
 // Perturb-and-MAP: map(theta + G) with one Gumbel per undirected edge. Kruskal depends only on
 // the order of the perturbed weights, so this is the law of the Exponential-Min recursion.
-at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt);
+// perturbation: "gumbel" (the default), "gaussian" (theta + N(0, 1)) or "negative_exponential"
+// (-E exp(-theta); the same law as "gumbel" for Kruskal, see graph::perturb_edges).
+at::Tensor sample(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt,
+                  const std::string& perturbation = "gumbel");
 
 // The stochastic softmax trick with the exponential-family regularizer: the edge marginals of
 // the Gibbs distribution over trees at (theta + G) / tau, by the log-stable matrix-tree theorem.
 // hard = true returns sample's tree forward with the relaxed gradient backward. backward "custom"
-// (the hand-written one) or "finite_difference" (structures/relaxation.h).
+// (the hand-written one) or "finite_difference" (structures/relaxation.h). perturbation as
+// sample's: the marginals at perturb_edges(theta) / tau.
 at::Tensor relax(const at::Tensor& theta, double tau, bool hard = false, GeneratorOpt generator = c10::nullopt,
-                 const std::string& backward = "custom");
+                 const std::string& backward = "custom", const std::string& perturbation = "gumbel");
 
 // relax on given perturbed scores (no noise drawn), e.g. from conditional_gumbel: (*batch, n, n).
 at::Tensor relax_perturbed(const at::Tensor& perturbed, double tau, const std::string& backward = "custom");
@@ -65,5 +69,8 @@ at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, 
 at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x);
 
 Family family();
+// The family whose sample, perturb and relax draw `perturbation` (family() is "gumbel"). Under
+// "gaussian" it has no log_prob (Kruskal's order law is that of Gumbel or exponential noise).
+Family family_with_perturbation(const std::string& perturbation);
 
 }  // namespace structgrad::spanning_tree
