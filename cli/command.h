@@ -50,5 +50,6 @@ Command check_command(CLI::App& app);
 Command sample_command(CLI::App& app);
 Command subset_selection_command(CLI::App& app);
 Command graph_layout_command(CLI::App& app);
+Command listops_command(CLI::App& app);
 
 }  // namespace structgrad::cli
