@@ -51,5 +51,6 @@ Command sample_command(CLI::App& app);
 Command subset_selection_command(CLI::App& app);
 Command graph_layout_command(CLI::App& app);
 Command listops_command(CLI::App& app);
+Command parentheses_command(CLI::App& app);
 
 }  // namespace structgrad::cli

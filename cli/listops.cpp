@@ -9,8 +9,8 @@ namespace structgrad::cli {
 
 Command listops_command(CLI::App& app) {
   auto config = std::make_shared<experiments::ListOpsConfig>();
-  config->steps = 3000;
-  config->batch_size = 100;
+  config->steps = 2000;
+  config->batch_size = 50;
   config->eval_every = 250;
   auto quick = std::make_shared<bool>(false);
   CLI::App* command = app.add_subcommand(

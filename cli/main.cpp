@@ -8,6 +8,7 @@
 //   structgrad subset-selection --quick    L2X k-subset selection (seed 000 L2X table, seed 002 Table 1)
 //   structgrad graph-layout --quick        a latent spanning tree from spring-layout frames (seed 000 NRI, seed 002 Table 2)
 //   structgrad listops --quick             parsing ListOps through a latent arborescence (seed 002 Table 3, seed 000)
+//   structgrad parentheses --quick         balanced parentheses generated along latent binary trees (seed 002 §5.4)
 //   structgrad check --estimator reinforce --family categorical --n 5
 //   structgrad sample --family topk --k 2 --n 5 --batch 3 --seed 0
 #include <fmt/format.h>
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {demo_command(app),           igr_vae_command(app),
                                          structured_vae_command(app), semisupervised_command(app),
                                          subset_selection_command(app), graph_layout_command(app),
-                                         listops_command(app),            check_command(app),
+                                         listops_command(app),            parentheses_command(app),
+                                         check_command(app),
                                          sample_command(app)};
   CLI11_PARSE(app, argc, argv);
   structgrad::set_threads(threads);

@@ -87,50 +87,6 @@ class ExpressionWriter {
   std::mt19937_64 random_;
 };
 
-// Batches of expressions of one length (the LSTMs and the arborescences then need no padding):
-// each length's indices, shuffled when `generator` is given, cut into batches of at most
-// batch_size; the batches shuffled too.
-std::vector<at::Tensor> length_batches(const at::Tensor& lengths, int64_t batch_size,
-                                       c10::optional<at::Generator> generator) {
-  std::vector<at::Tensor> batches;
-  const int64_t longest = lengths.max().item<int64_t>();
-  for (int64_t n = 1; n <= longest; ++n) {
-    at::Tensor index = (lengths == n).nonzero().flatten();
-    if (index.numel() == 0) continue;
-    if (generator) index = index.index_select(0, at::randperm(index.numel(), *generator, at::kLong));
-    for (int64_t start = 0; start < index.numel(); start += batch_size)
-      batches.push_back(index.slice(0, start, std::min(start + batch_size, index.numel())));
-  }
-  if (generator) {
-    at::Tensor order = at::randperm(int64_t(batches.size()), *generator, at::kLong);
-    std::vector<at::Tensor> shuffled;
-    for (int64_t i = 0; i < order.numel(); ++i) shuffled.push_back(batches[order[i].item<int64_t>()]);
-    batches = std::move(shuffled);
-  }
-  return batches;
-}
-
-// Shuffled epochs of length_batches.
-class LengthBatches {
- public:
-  LengthBatches(const at::Tensor& lengths, int64_t batch_size, at::Generator& generator)
-      : lengths_(lengths), batch_size_(batch_size), generator_(generator) {}
-  at::Tensor next() {
-    if (cursor_ == batches_.size()) {
-      batches_ = length_batches(lengths_, batch_size_, generator_);
-      cursor_ = 0;
-    }
-    return batches_[cursor_++];
-  }
-
- private:
-  at::Tensor lengths_;
-  int64_t batch_size_;
-  at::Generator generator_;
-  std::vector<at::Tensor> batches_;
-  size_t cursor_ = 0;
-};
-
 // The expressions `index` (all of one length n): tokens (B, n), values (B), and the parse as
 // arborescence indicators (B, n, n) with x[i, j] = 1 for the edge i -> j.
 struct Batch {
@@ -146,28 +102,23 @@ Batch make_batch(const ListOpsData& data, const at::Tensor& index) {
   return batch;
 }
 
-// Two bidirectional LSTMs reading each token as a parent and as a child: theta (B, n, n).
+// The pair of LSTMs (the two directions of a bidirectional LSTM) reading the tokens, with a parent
+// and a child projection of each token's state: theta (B, n, n).
 struct EncoderImpl : torch::nn::Module {
   EncoderImpl(int64_t embedding, int64_t hidden) : hidden(hidden) {
     embed = register_module("embed", torch::nn::Embedding(kListOpsVocabulary, embedding));
-    auto lstm = [&](const char* name) {
-      return register_module(
-          name, torch::nn::LSTM(torch::nn::LSTMOptions(embedding, hidden).batch_first(true).bidirectional(true)));
-    };
-    parent_lstm = lstm("parent_lstm");
-    child_lstm = lstm("child_lstm");
+    lstm = register_module(
+        "lstm", torch::nn::LSTM(torch::nn::LSTMOptions(embedding, hidden).batch_first(true).bidirectional(true)));
     parent_out = register_module("parent_out", torch::nn::Linear(2 * hidden, hidden));
     child_out = register_module("child_out", torch::nn::Linear(2 * hidden, hidden));
   }
   at::Tensor forward(const at::Tensor& tokens) {
-    at::Tensor e = embed(tokens);
-    at::Tensor p = parent_out(std::get<0>(parent_lstm(e)));
-    at::Tensor c = child_out(std::get<0>(child_lstm(e)));
-    return at::matmul(p, c.transpose(1, 2)) / std::sqrt(double(hidden));
+    at::Tensor states = std::get<0>(lstm(embed(tokens)));
+    return at::matmul(parent_out(states), child_out(states).transpose(1, 2)) / std::sqrt(double(hidden));
   }
   int64_t hidden;
   torch::nn::Embedding embed{nullptr};
-  torch::nn::LSTM parent_lstm{nullptr}, child_lstm{nullptr};
+  torch::nn::LSTM lstm{nullptr};
   torch::nn::Linear parent_out{nullptr}, child_out{nullptr};
 };
 TORCH_MODULE(Encoder);

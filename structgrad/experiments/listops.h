@@ -12,8 +12,9 @@
 // the two middle values (ListOps' int(median)).
 //
 // Model (seed 002 §5.3):
-//  * encoder: token embeddings into two bidirectional LSTMs, one reading each token as a parent,
-//    one as a child; theta[i, j] = <P p_i, C c_j> / sqrt(hidden) scores the edge i -> j.
+//  * encoder: token embeddings into the seed's pair of LSTMs, here the two directions of one
+//    bidirectional LSTM, whose state s_i of each token is projected as a parent (P s_i) and as a
+//    child (C s_i); theta[i, j] = <P s_i, C s_j> / sqrt(hidden) scores the edge i -> j.
 //  * latent: an arborescence rooted at the first token, relaxed (SST, exponential-family
 //    regularizer, under a Gumbel, Gaussian or negative exponential perturbation: seed 000's rows)
 //    or estimated by E-REINFORCE+, T-REINFORCE+ or RELAX (seed 002 Table 3).

@@ -42,6 +42,39 @@ at::Tensor ShuffledBatches::next() {
   return order_.slice(0, cursor_ - batch_size_, cursor_);
 }
 
+std::vector<at::Tensor> length_batches(const at::Tensor& lengths, int64_t batch_size,
+                                       c10::optional<at::Generator> generator) {
+  TORCH_CHECK_VALUE(batch_size >= 1, "length_batches: batch_size must be positive, got ", batch_size);
+  TORCH_CHECK_VALUE(lengths.dim() == 1 && lengths.numel() >= 1, "length_batches: lengths must be a non-empty vector");
+  std::vector<at::Tensor> batches;
+  const int64_t longest = lengths.max().item<int64_t>();
+  for (int64_t n = 1; n <= longest; ++n) {
+    at::Tensor index = (lengths == n).nonzero().flatten();
+    if (index.numel() == 0) continue;
+    if (generator) index = index.index_select(0, at::randperm(index.numel(), *generator, at::kLong));
+    for (int64_t start = 0; start < index.numel(); start += batch_size)
+      batches.push_back(index.slice(0, start, std::min(start + batch_size, index.numel())));
+  }
+  if (generator) {
+    at::Tensor order = at::randperm(int64_t(batches.size()), *generator, at::kLong);
+    std::vector<at::Tensor> shuffled;
+    for (int64_t i = 0; i < order.numel(); ++i) shuffled.push_back(batches[order[i].item<int64_t>()]);
+    batches = std::move(shuffled);
+  }
+  return batches;
+}
+
+LengthBatches::LengthBatches(const at::Tensor& lengths, int64_t batch_size, at::Generator& generator)
+    : lengths_(lengths), batch_size_(batch_size), generator_(generator) {}
+
+at::Tensor LengthBatches::next() {
+  if (cursor_ == batches_.size()) {
+    batches_ = length_batches(lengths_, batch_size_, generator_);
+    cursor_ = 0;
+  }
+  return batches_[cursor_++];
+}
+
 TrainingResult train(const std::string& label, const at::Tensor& train_images, const at::Tensor& test_images,
                      const TrainingConfig& config, const std::vector<at::Tensor>& parameters,
                      const std::function<at::Tensor(const at::Tensor&)>& objective,

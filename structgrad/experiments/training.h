@@ -51,6 +51,27 @@ class ShuffledBatches {
   int64_t cursor_ = 0;
 };
 
+// Batches of examples of one length, for sequence models with no padding (each batch's LSTMs and
+// latent structures then have one size): each length's indices, shuffled when `generator` is
+// given, cut into batches of at most batch_size; the batches shuffled too. Without a generator,
+// in order of length, for evaluation.
+std::vector<at::Tensor> length_batches(const at::Tensor& lengths, int64_t batch_size,
+                                       c10::optional<at::Generator> generator);
+
+// Shuffled epochs of length_batches.
+class LengthBatches {
+ public:
+  LengthBatches(const at::Tensor& lengths, int64_t batch_size, at::Generator& generator);
+  at::Tensor next();
+
+ private:
+  at::Tensor lengths_;
+  int64_t batch_size_;
+  at::Generator generator_;
+  std::vector<at::Tensor> batches_;
+  size_t cursor_ = 0;
+};
+
 // Minimizes objective(x) over batches x of train_images with Adam on `parameters`, evaluating
 // test_loss(images) every eval_every steps on the first eval_images test images and at the end
 // on all of them. The batch order comes from `generator`.
