@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "structgrad/experiments/training.h"
@@ -22,6 +24,60 @@ struct Command {
 // The options of every training experiment, the same names everywhere: --steps, --eval-every,
 // --batch-size, --learning-rate, --seed, --out (the results directory) and --quiet.
 void add_training_options(CLI::App* command, experiments::TrainingConfig& config, std::string& output_directory);
+
+// The options every table experiment (subset-selection, graph-layout, listops, parentheses) adds
+// beside add_training_options': --quick, --seeds, --train-examples, --only. Config has the fields
+// of those experiments' configs (seeds, train_examples, only, ...).
+template <class Config>
+void add_table_options(CLI::App* command, Config& config, bool& quick, const std::string& quick_doc,
+                       const std::string& examples_doc) {
+  command->add_flag("--quick", quick, quick_doc);
+  command->add_option("--seeds", config.seeds, "model initializations per row (mean ± std)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command->add_option("--train-examples", config.train_examples, examples_doc)
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command->add_option("--only", config.only, "run only these methods (labels as in summary.json, comma-separated)")
+      ->delimiter(',');
+}
+
+template <class Config, class = void>
+struct HasTestExamples : std::false_type {};
+template <class Config>
+struct HasTestExamples<Config, std::void_t<decltype(std::declval<Config&>().test_examples)>> : std::true_type {};
+
+// The config a table experiment runs: `config` as parsed, and with --quick the settings of the
+// experiment's make_quick where the command line gave none of its own (the data sizes, --steps,
+// --eval-every, --seeds); `more` does the same for the experiment's own options.
+template <class Config>
+using QuickOptions =
+    std::function<void(Config& run, const Config& small, const std::function<bool(const char*)>& given)>;
+template <class T>
+struct NotDeduced {
+  using type = T;
+};
+
+template <class Config>
+Config table_run(const Config& config, bool quick, CLI::App* command, void (*make_quick)(Config&),
+                 const typename NotDeduced<QuickOptions<Config>>::type& more = {}) {
+  Config run = config;
+  if (!quick) return run;
+  Config small = run;
+  make_quick(small);
+  const std::function<bool(const char*)> given = [command](const char* name) {
+    return command->get_option(name)->count() > 0;
+  };
+  run.quick = true;
+  run.train_examples = given("--train-examples") ? run.train_examples : small.train_examples;
+  run.validation_examples = small.validation_examples;
+  if constexpr (HasTestExamples<Config>::value) run.test_examples = small.test_examples;
+  run.steps = given("--steps") ? run.steps : small.steps;
+  run.eval_every = given("--eval-every") ? run.eval_every : small.eval_every;
+  run.seeds = given("--seeds") ? run.seeds : small.seeds;
+  if (more) more(run, small, given);
+  return run;
+}
 
 // A structure family chosen by --family, with one option per parameter any family declares
 // (--k for topk, --root for arborescence: structures/registry.h). `family()` is the chosen family

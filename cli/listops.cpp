@@ -18,13 +18,8 @@ Command listops_command(CLI::App& app) {
                  "exponential perturbations, E-REINFORCE+, T-REINFORCE+, RELAX, the true parse (seed 002 Table 3, "
                  "seed 000 arborescence table)");
   add_training_options(command, *config, config->output_directory);
-  command->add_flag("--quick", *quick, "a smoke run of minutes: small data, 60 steps, one seed");
-  command->add_option("--seeds", config->seeds, "model initializations per row (mean ± std)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  command->add_option("--train-examples", config->train_examples, "training expressions")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_table_options(command, *config, *quick, "a smoke run of minutes: small data, 60 steps, one seed",
+                    "training expressions");
   command->add_option("--max-length", config->data.max_length, "tokens per expression at most")
       ->capture_default_str()
       ->check(CLI::Range(int64_t(4), int64_t(200)));
@@ -44,24 +39,8 @@ Command listops_command(CLI::App& app) {
   command->add_option("--num-samples", config->num_samples, "samples per expression of E- and T-REINFORCE+")
       ->capture_default_str()
       ->check(CLI::Range(2, 1000));
-  command->add_option("--only", config->only, "run only these methods (labels as in summary.json, comma-separated)")
-      ->delimiter(',');
   return {command, [config, quick, command] {
-            experiments::ListOpsConfig run = *config;
-            if (*quick) {
-              // --quick's settings where the command line does not give its own.
-              experiments::ListOpsConfig small = run;
-              experiments::make_quick(small);
-              auto given = [&](const char* name) { return command->get_option(name)->count() > 0; };
-              run.quick = true;
-              run.train_examples = given("--train-examples") ? run.train_examples : small.train_examples;
-              run.validation_examples = small.validation_examples;
-              run.test_examples = small.test_examples;
-              run.steps = given("--steps") ? run.steps : small.steps;
-              run.eval_every = given("--eval-every") ? run.eval_every : small.eval_every;
-              run.seeds = given("--seeds") ? run.seeds : small.seeds;
-            }
-            experiments::run_listops(run);
+            experiments::run_listops(table_run(*config, *quick, command, &experiments::make_quick));
             return 0;
           }};
 }

@@ -16,10 +16,8 @@ Command subset_selection_command(CLI::App& app) {
       "subset-selection", "learn to explain ratings by selecting k tokens: topk relaxations, correlated_topk, the "
                           "score-function, direct and Gumbel-Rao estimators (seed 000 L2X table, seed 002 Table 1)");
   add_training_options(command, *config, config->output_directory);
-  command->add_flag("--quick", *quick, "a smoke run of minutes: small data, 150 steps, k = 5, the simple encoder");
-  command->add_option("--seeds", config->seeds, "model initializations per row (mean ± std)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_table_options(command, *config, *quick, "a smoke run of minutes: small data, 150 steps, k = 5, the simple encoder",
+                    "training reviews");
   command->add_option("--k", config->ks, "subset sizes (5,10,15)")
       ->capture_default_str()
       ->delimiter(',')
@@ -27,31 +25,17 @@ Command subset_selection_command(CLI::App& app) {
   command->add_option("--encoder", config->encoders, "simple (one convolution) and/or complex (three)")
       ->capture_default_str()
       ->delimiter(',');
-  command->add_option("--train-examples", config->train_examples, "training reviews")->capture_default_str();
   command->add_option("--tau", config->tau, "temperature of the relaxations")->capture_default_str();
   command->add_option("--num-samples", config->num_samples, "samples per review of the score-function estimators")
       ->capture_default_str();
   command->add_option("--direct-eps", config->direct_eps, "the loss augmentation of topk_direct")->capture_default_str();
-  command->add_option("--only", config->only, "run only these methods (labels as in summary.json, comma-separated)")
-      ->delimiter(',');
   return {command, [config, quick, command] {
-            experiments::SubsetSelectionConfig run = *config;
-            if (*quick) {
-              // --quick's settings where the command line does not give its own.
-              experiments::SubsetSelectionConfig small = run;
-              experiments::make_quick(small);
-              auto given = [&](const char* name) { return command->get_option(name)->count() > 0; };
-              run.quick = true;
-              run.train_examples = given("--train-examples") ? run.train_examples : small.train_examples;
-              run.validation_examples = small.validation_examples;
-              run.test_examples = small.test_examples;
-              run.steps = given("--steps") ? run.steps : small.steps;
-              run.eval_every = given("--eval-every") ? run.eval_every : small.eval_every;
+            auto own = [](experiments::SubsetSelectionConfig& run, const experiments::SubsetSelectionConfig& small,
+                          const std::function<bool(const char*)>& given) {
               run.ks = given("--k") ? run.ks : small.ks;
               run.encoders = given("--encoder") ? run.encoders : small.encoders;
-              run.seeds = given("--seeds") ? run.seeds : 1;
-            }
-            experiments::run_subset_selection(run);
+            };
+            experiments::run_subset_selection(table_run(*config, *quick, command, &experiments::make_quick, own));
             return 0;
           }};
 }

@@ -436,8 +436,6 @@ std::vector<GraphLayoutRunResult> run_graph_layout(const GraphLayoutConfig& conf
         std::any_of(methods.begin(), methods.end(), [&](const GraphLayoutMethod& m) { return m.label == label; }),
         "graph-layout: unknown method '", label, "' in --only");
 
-  const std::filesystem::path dir = config.output_directory;
-  std::filesystem::create_directories(dir);
   const nlohmann::json notes = {
       {"protocol", config.quick ? "--quick: a smoke run, not comparable with the seeds' tables"
                                 : "full run of this CPU budget (see data and budget)"},
@@ -457,26 +455,9 @@ std::vector<GraphLayoutRunResult> run_graph_layout(const GraphLayoutConfig& conf
        {{"elbo", {"ELBO", 1}}, {"edge_precision", {"edge precision (%)", 1}}, {"edge_recall", {"edge recall (%)", 1}}}}};
 
   std::vector<GraphLayoutRunResult> results;
-  std::vector<TableRow> rows;
-  nlohmann::json summary;
-  const nlohmann::json seeds_table = seed_tables();
-  // Written again after every run, so that a long run stopped early keeps what it finished.
-  auto write_outputs = [&] {
-    summary = table_summary("graph-layout", rows, seeds_table, notes);
-    write_table(dir.string(), summary);
-    std::ofstream runs(dir / "runs.csv");
-    runs << "method,T,seed,elbo,edge_precision,edge_recall,best_step,train_seconds,first_train_loss,last_train_loss\n";
-    std::ofstream curves(dir / "curves.csv");
-    curves << "label,step,seconds,validation_neg_elbo\n";
-    for (const auto& r : results) {
-      runs << r.method << ',' << r.timesteps << ',' << r.seed << ',' << r.elbo << ',' << r.edge_precision << ','
-           << r.edge_recall << ',' << r.best_step << ',' << r.training.train_seconds << ',' << r.first_train_loss
-           << ',' << r.last_train_loss << '\n';
-      for (const auto& p : r.training.curve)
-        curves << r.training.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
-    }
-  };
-  write_outputs();
+  RunLog log("graph-layout", config.output_directory,
+             "method,T,seed,elbo,edge_precision,edge_recall,best_step,train_seconds,first_train_loss,last_train_loss",
+             "validation_neg_elbo", seed_tables(), notes);
   for (int64_t timesteps : config.timesteps) {
     // One data set per T for every run, as the seeds vary the model's initialization over seeds.
     const GraphLayoutData train_data = graph_layout_data(config.train_examples, config.vertices, timesteps, config.seed);
@@ -489,17 +470,16 @@ std::vector<GraphLayoutRunResult> run_graph_layout(const GraphLayoutConfig& conf
         results.push_back(train_graph_layout(method, timesteps, config.seed + 1000 * uint64_t(s + 1), train_data,
                                              validation, test, config));
         const GraphLayoutRunResult& r = results.back();
-        add_run(rows, r.method, {{"T", timesteps}},
-                {{"elbo", r.elbo}, {"edge_precision", r.edge_precision}, {"edge_recall", r.edge_recall}});
-        write_outputs();
+        log.add(r.method, {{"T", timesteps}},
+                {{"elbo", r.elbo}, {"edge_precision", r.edge_precision}, {"edge_recall", r.edge_recall}},
+                csv_line(r.method, r.timesteps, r.seed, r.elbo, r.edge_precision, r.edge_recall, r.best_step,
+                         r.training.train_seconds, r.first_train_loss, r.last_train_loss),
+                r.training);
       }
     }
   }
-  PlotAxes axes;
-  axes.y = "validation_neg_elbo";
-  axes.y_label = "validation negative ELBO (teacher forcing, one hard sample)";
-  plot_curves((dir / "curves.csv").string(), (dir / "validation_neg_elbo.png").string(), "graph layout", axes);
-  std::printf("%s", format_table(summary, {"elbo", "edge_precision", "edge_recall"}).c_str());
+  log.finish("graph layout", "validation negative ELBO (teacher forcing, one hard sample)",
+             {"elbo", "edge_precision", "edge_recall"});
   return results;
 }
 

@@ -126,11 +126,8 @@ TORCH_MODULE(Encoder);
 // The GNN classifier over edge weights z (M, B, n, n): logits (M, B, 10).
 struct ClassifierImpl : torch::nn::Module {
   ClassifierImpl(int64_t hidden, int64_t passes) : hidden(hidden), passes(passes) {
-    TORCH_CHECK_VALUE(hidden >= 2 && hidden % 2 == 0, "listops: hidden must be even (two LSTM directions), got ",
-                      hidden);
     embed = register_module("embed", torch::nn::Embedding(kListOpsVocabulary, hidden));
-    lstm = register_module(
-        "lstm", torch::nn::LSTM(torch::nn::LSTMOptions(hidden, hidden / 2).batch_first(true).bidirectional(true)));
+    local = register_module("local", torch::nn::Conv1d(torch::nn::Conv1dOptions(hidden, hidden, 3).padding(1)));
     from_child = register_module("from_child", torch::nn::Linear(hidden, hidden));
     from_parent = register_module("from_parent", torch::nn::Linear(hidden, hidden));
     update1 = register_module("update1", torch::nn::Linear(3 * hidden, 2 * hidden));
@@ -141,9 +138,9 @@ struct ClassifierImpl : torch::nn::Module {
   }
   at::Tensor forward(const at::Tensor& tokens, const at::Tensor& z) {
     const int64_t m = z.size(0), batch = tokens.size(0), n = tokens.size(1);
-    // The tokens' states in context, once for all M structures.
-    at::Tensor h = std::get<0>(lstm(embed(tokens)));
-    h = h.unsqueeze(0).expand({m, batch, n, h.size(-1)}).reshape({m * batch, n, h.size(-1)});
+    // Each token with its two neighbours, once for all M structures.
+    at::Tensor h = torch::relu(local(embed(tokens).transpose(1, 2))).transpose(1, 2);
+    h = h.unsqueeze(0).expand({m, batch, n, hidden}).reshape({m * batch, n, hidden});
     const at::Tensor a = z.reshape({m * batch, n, n});
     const at::Tensor a_t = a.transpose(1, 2);
     for (int64_t pass = 0; pass < passes; ++pass) {
@@ -155,7 +152,7 @@ struct ClassifierImpl : torch::nn::Module {
   }
   int64_t hidden, passes;
   torch::nn::Embedding embed{nullptr};
-  torch::nn::LSTM lstm{nullptr};
+  torch::nn::Conv1d local{nullptr};
   torch::nn::Linear from_child{nullptr}, from_parent{nullptr}, update1{nullptr}, update2{nullptr}, readout1{nullptr},
       readout2{nullptr};
   torch::nn::LayerNorm norm{nullptr};
@@ -380,8 +377,6 @@ std::vector<ListOpsRunResult> run_listops(const ListOpsConfig& config) {
   const ListOpsData validation = listops_data(config.validation_examples, config.seed + 1, config.data);
   const ListOpsData test = listops_data(config.test_examples, config.seed + 2, config.data);
 
-  const std::filesystem::path dir = config.output_directory;
-  std::filesystem::create_directories(dir);
   const ListOpsDataConfig& d = config.data;
   const nlohmann::json notes = {
       {"protocol", config.quick ? "--quick: a smoke run, not comparable with the seeds' tables"
@@ -406,41 +401,22 @@ std::vector<ListOpsRunResult> run_listops(const ListOpsConfig& config) {
        {{"accuracy", {"accuracy (%)", 1}}, {"precision", {"precision (%)", 1}}, {"recall", {"recall (%)", 1}}}}};
 
   std::vector<ListOpsRunResult> results;
-  std::vector<TableRow> rows;
-  nlohmann::json summary;
-  const nlohmann::json seeds_table = seed_tables();
-  // Written again after every run, so that a long run stopped early keeps what it finished.
-  auto write_outputs = [&] {
-    summary = table_summary("listops", rows, seeds_table, notes);
-    write_table(dir.string(), summary);
-    std::ofstream runs(dir / "runs.csv");
-    runs << "method,seed,accuracy,precision,recall,best_step,train_seconds,first_train_loss,last_train_loss\n";
-    std::ofstream curves(dir / "curves.csv");
-    curves << "label,step,seconds,validation_error\n";
-    for (const auto& r : results) {
-      runs << r.method << ',' << r.seed << ',' << r.accuracy << ',' << r.precision << ',' << r.recall << ','
-           << r.best_step << ',' << r.training.train_seconds << ',' << r.first_train_loss << ',' << r.last_train_loss
-           << '\n';
-      for (const auto& p : r.training.curve)
-        curves << r.training.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
-    }
-  };
-  write_outputs();
+  RunLog log("listops", config.output_directory,
+             "method,seed,accuracy,precision,recall,best_step,train_seconds,first_train_loss,last_train_loss",
+             "validation_error", seed_tables(), notes);
   for (const ListOpsMethod& method : methods) {
     if (!selected(config.only, method.label)) continue;
     for (int64_t s = 0; s < config.seeds; ++s) {
       results.push_back(train_listops(method, config.seed + 1000 * uint64_t(s + 1), train_data, validation, test, config));
       const ListOpsRunResult& r = results.back();
-      add_run(rows, r.method, nlohmann::json::object(),
-              {{"accuracy", r.accuracy}, {"precision", r.precision}, {"recall", r.recall}});
-      write_outputs();
+      log.add(r.method, nlohmann::json::object(),
+              {{"accuracy", r.accuracy}, {"precision", r.precision}, {"recall", r.recall}},
+              csv_line(r.method, r.seed, r.accuracy, r.precision, r.recall, r.best_step, r.training.train_seconds,
+                       r.first_train_loss, r.last_train_loss),
+              r.training);
     }
   }
-  PlotAxes axes;
-  axes.y = "validation_error";
-  axes.y_label = "validation error (%), one sample per expression";
-  plot_curves((dir / "curves.csv").string(), (dir / "validation_error.png").string(), "ListOps", axes);
-  std::printf("%s", format_table(summary, {"accuracy", "precision", "recall"}).c_str());
+  log.finish("ListOps", "validation error (%), one sample per expression", {"accuracy", "precision", "recall"});
   return results;
 }
 

@@ -18,13 +18,16 @@
 //  * latent: an arborescence rooted at the first token, relaxed (SST, exponential-family
 //    regularizer, under a Gumbel, Gaussian or negative exponential perturbation: seed 000's rows)
 //    or estimated by E-REINFORCE+, T-REINFORCE+ or RELAX (seed 002 Table 3).
-//  * classifier: a GNN over the tokens, their first states from its own embeddings and a
-//    bidirectional LSTM (the order FIRST and LAST need, which a sum over children loses), passing
-//    `message_passes` rounds of messages along the edges, weighted by z: each token sums
-//    transformed states from its children and from its parent, then a shared residual update (a
-//    two-layer MLP: an operator's value is a function of the histogram of its children's values,
-//    which one layer computes poorly) with layer norm; the first token's state goes through an MLP
-//    to 10 logits. Loss: cross-entropy.
+//  * classifier: a GNN over the tokens, each token's first state from its own embedding and its
+//    two neighbours' (a width-3 convolution: a first argument follows its operator, the last one's
+//    closing bracket precedes its parent's), passing `message_passes` rounds of messages along
+//    the edges, weighted by z: each token sums transformed states from its children and from its
+//    parent, then a shared residual update (a two-layer MLP: an operator's value is a function of
+//    the histogram of its children's values, which one layer computes poorly) with layer norm; the
+//    first token's state goes through an MLP to 10 logits. Loss: cross-entropy. Beyond its
+//    neighbours a token sees the expression only through the edges, so the classifier needs the
+//    parse (with a sequence model in the classifier, as a bidirectional LSTM was in a first
+//    version, it classifies without it and the encoder's edges stay at chance).
 // Batches hold expressions of one length, so neither the LSTMs nor the arborescences need padding.
 // Evaluation: one hard sample per expression from the law the method trains (the relaxation's
 // perturbation; the trace's law, which is the negative exponential one, for the score-function

@@ -487,8 +487,6 @@ std::vector<ParenthesesRunResult> run_parentheses(const ParenthesesConfig& confi
                       label, "' in --only");
   for (int64_t t : config.types) TORCH_CHECK_VALUE(t >= 1, "parentheses: types must be positive, got ", t);
 
-  const std::filesystem::path dir = config.output_directory;
-  std::filesystem::create_directories(dir);
   const nlohmann::json notes = {
       {"protocol", config.quick ? "--quick: a smoke run, not comparable with the seed's figure"
                                 : "full run of this CPU budget (see data and budget)"},
@@ -507,35 +505,22 @@ std::vector<ParenthesesRunResult> run_parentheses(const ParenthesesConfig& confi
       {"display", {{"old", {"Old (%)", 1}}, {"new_correct", {"New and Correct (%)", 1}}}}};
 
   std::vector<ParenthesesRunResult> results;
-  std::vector<TableRow> rows;
-  nlohmann::json summary;
   // Seed 002 prints Fig. 2 as a plot only: no numbers to set beside ours.
-  const nlohmann::json seeds_table = nlohmann::json::array();
-  auto write_outputs = [&] {
-    summary = table_summary("parentheses", rows, seeds_table, notes);
-    write_table(dir.string(), summary);
-    std::ofstream runs(dir / "runs.csv");
-    runs << "method,types,seed,old,new_correct,distinct,validation_perplexity,best_step,train_seconds,"
-            "first_train_loss,last_train_loss\n";
-    std::ofstream curves(dir / "curves.csv");
-    curves << "label,step,seconds,validation_perplexity\n";
-    std::ofstream figure(dir / "figure.csv");
+  RunLog log("parentheses", config.output_directory,
+             "method,types,seed,old,new_correct,distinct,validation_perplexity,best_step,train_seconds,"
+             "first_train_loss,last_train_loss",
+             "validation_perplexity", nlohmann::json::array(), notes);
+  const std::filesystem::path figure_path = std::filesystem::path(config.output_directory) / "figure.csv";
+  // The figure's points: old and new_correct (means over seeds) against the number of types.
+  auto write_figure = [&] {
+    std::ofstream figure(figure_path);
     figure << "label,types,percent\n";
-    for (const auto& r : results) {
-      runs << r.method << ',' << r.types << ',' << r.seed << ',' << r.old << ',' << r.new_correct << ',' << r.distinct
-           << ',' << r.validation_perplexity << ',' << r.best_step << ',' << r.training.train_seconds << ','
-           << r.first_train_loss << ',' << r.last_train_loss << '\n';
-      for (const auto& p : r.training.curve)
-        curves << r.training.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
-    }
-    for (const auto& r : summary["rows"]) {
-      const std::string method = r["method"];
-      figure << method << " old," << r["setting"]["types"] << ',' << double(r["metrics"]["old"]) << '\n';
-      figure << method << " new_correct," << r["setting"]["types"] << ',' << double(r["metrics"]["new_correct"])
-             << '\n';
-    }
+    for (const auto& r : log.summary()["rows"])
+      for (const char* metric : {"old", "new_correct"})
+        figure << csv_line(std::string(r["method"]) + " " + metric, r["setting"]["types"], double(r["metrics"][metric]))
+               << '\n';
   };
-  write_outputs();
+  write_figure();
   for (int64_t types : config.types) {
     // One data set per number of types for every run, as the seeds vary the initialization.
     const ParenthesesData train_data = parentheses_data(config.train_examples, types, config.max_pairs, config.seed);
@@ -547,8 +532,11 @@ std::vector<ParenthesesRunResult> run_parentheses(const ParenthesesConfig& confi
         results.push_back(
             train_parentheses(method, types, config.seed + 1000 * uint64_t(s + 1), train_data, validation, config));
         const ParenthesesRunResult& r = results.back();
-        add_run(rows, r.method, {{"types", types}}, {{"old", r.old}, {"new_correct", r.new_correct}});
-        write_outputs();
+        log.add(r.method, {{"types", types}}, {{"old", r.old}, {"new_correct", r.new_correct}},
+                csv_line(r.method, r.types, r.seed, r.old, r.new_correct, r.distinct, r.validation_perplexity,
+                         r.best_step, r.training.train_seconds, r.first_train_loss, r.last_train_loss),
+                r.training);
+        write_figure();
       }
     }
   }
@@ -557,8 +545,9 @@ std::vector<ParenthesesRunResult> run_parentheses(const ParenthesesConfig& confi
   axes.y = "percent";
   axes.x_label = "parenthesis types";
   axes.y_label = "percent of the distinct generated sequences";
-  plot_curves((dir / "figure.csv").string(), (dir / "generation.png").string(), "balanced parentheses", axes);
-  std::printf("%s", format_table(summary, {"old", "new_correct"}).c_str());
+  plot_curves(figure_path.string(), (std::filesystem::path(config.output_directory) / "generation.png").string(),
+              "balanced parentheses", axes);
+  std::printf("%s", format_table(log.summary(), {"old", "new_correct"}).c_str());
   return results;
 }
 

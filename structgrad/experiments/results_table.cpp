@@ -100,4 +100,46 @@ std::pair<double, double> first_and_last_tenth(const std::vector<double>& losses
   return {first, last};
 }
 
+RunLog::RunLog(std::string experiment, const std::string& directory, std::string run_header, std::string curve_column,
+               nlohmann::json seed_table, nlohmann::json notes)
+    : experiment_(std::move(experiment)),
+      directory_(directory),
+      run_header_(std::move(run_header)),
+      curve_column_(std::move(curve_column)),
+      seed_table_(std::move(seed_table)),
+      notes_(std::move(notes)) {
+  std::filesystem::create_directories(directory_);
+  write();
+}
+
+void RunLog::add(const std::string& method, const nlohmann::json& setting, const std::map<std::string, double>& metrics,
+                 std::string run_line, const TrainingResult& training) {
+  add_run(rows_, method, setting, metrics);
+  run_lines_.push_back(std::move(run_line));
+  trainings_.push_back(training);
+  write();
+}
+
+void RunLog::write() {
+  summary_ = table_summary(experiment_, rows_, seed_table_, notes_);
+  write_table(directory_, summary_);
+  const std::filesystem::path dir = directory_;
+  std::ofstream runs(dir / "runs.csv");
+  runs << run_header_ << '\n';
+  for (const auto& line : run_lines_) runs << line << '\n';
+  std::ofstream curves(dir / "curves.csv");
+  curves << "label,step,seconds," << curve_column_ << '\n';
+  for (const auto& t : trainings_)
+    for (const auto& p : t.curve) curves << csv_line(t.label, p.step, p.seconds, p.test_loss) << '\n';
+}
+
+void RunLog::finish(const std::string& title, const std::string& y_label, const std::vector<std::string>& metrics) const {
+  const std::filesystem::path dir = directory_;
+  PlotAxes axes;
+  axes.y = curve_column_;
+  axes.y_label = y_label;
+  plot_curves((dir / "curves.csv").string(), (dir / (curve_column_ + ".png")).string(), title, axes);
+  std::printf("%s", format_table(summary_, metrics).c_str());
+}
+
 }  // namespace structgrad::experiments

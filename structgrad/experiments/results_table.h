@@ -9,9 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "structgrad/experiments/training.h"
 
 namespace structgrad::experiments {
 
@@ -38,6 +41,41 @@ std::string format_table(const nlohmann::json& summary, const std::vector<std::s
 
 // A number as the notes print it (printf's %g).
 std::string format_number(double value);
+
+// One line of a CSV file: the values as an ostream writes them, comma-separated.
+template <class... Values>
+std::string csv_line(const Values&... values) {
+  std::ostringstream line;
+  const char* separator = "";
+  ((line << separator << values, separator = ","), ...);
+  return line.str();
+}
+
+// What a table experiment writes as its runs finish, under `directory`: runs.csv (a line per
+// run), curves.csv (label, step, seconds, `curve_column`: each run's validation curve),
+// summary.json and summary.csv (the rows over seeds, the seeds' table, the notes). Every file is
+// written again after each run, so that a long run stopped early keeps what it finished.
+class RunLog {
+ public:
+  RunLog(std::string experiment, const std::string& directory, std::string run_header, std::string curve_column,
+         nlohmann::json seed_table, nlohmann::json notes);
+  // A run: its metrics join the row of (method, setting); run_line is its line of runs.csv.
+  void add(const std::string& method, const nlohmann::json& setting, const std::map<std::string, double>& metrics,
+           std::string run_line, const TrainingResult& training);
+  const nlohmann::json& summary() const { return summary_; }
+  const std::string& directory() const { return directory_; }
+  // Plots the curves to <curve_column>.png and prints the table of `metrics`.
+  void finish(const std::string& title, const std::string& y_label, const std::vector<std::string>& metrics) const;
+
+ private:
+  void write();
+
+  std::string experiment_, directory_, run_header_, curve_column_;
+  nlohmann::json seed_table_, notes_, summary_;
+  std::vector<TableRow> rows_;
+  std::vector<std::string> run_lines_;
+  std::vector<TrainingResult> trainings_;
+};
 
 // The means of a run's training losses over its first and its last tenth of steps: the smoke
 // tests check that the second is lower.

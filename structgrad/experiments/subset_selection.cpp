@@ -279,6 +279,7 @@ void make_quick(SubsetSelectionConfig& config) {
   config.eval_every = 50;
   config.ks = {5};
   config.encoders = {"simple"};
+  config.seeds = 1;
 }
 
 SubsetRunResult train_subset_selection(const SubsetMethod& method, const std::string& encoder_kind, int64_t k,
@@ -354,8 +355,6 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
   const SubsetSelectionData validation = subset_selection_data(config.validation_examples, config.seed + 1, config.data);
   const SubsetSelectionData test = subset_selection_data(config.test_examples, config.seed + 2, config.data);
 
-  const std::filesystem::path dir = config.output_directory;
-  std::filesystem::create_directories(dir);
   const nlohmann::json notes = {
       {"protocol", config.quick ? "--quick: a smoke run, not comparable with the seeds' tables"
                                 : "full run of this CPU budget (see data and budget)"},
@@ -373,26 +372,9 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
       {"display", {{"mse", {"MSE (x 1e-2)", 100}}, {"precision", {"precision (%)", 1}}}}};
 
   std::vector<SubsetRunResult> results;
-  std::vector<TableRow> rows;
-  nlohmann::json summary;
-  const nlohmann::json seeds_table = seed_tables();
-  // Written again after every run, so that a long run stopped early keeps what it finished.
-  auto write_outputs = [&] {
-    summary = table_summary("subset-selection", rows, seeds_table, notes);
-    write_table(dir.string(), summary);
-    std::ofstream runs(dir / "runs.csv");
-    runs << "method,encoder,k,seed,mse,precision,best_step,train_seconds,first_train_loss,last_train_loss\n";
-    std::ofstream curves(dir / "curves.csv");
-    curves << "label,step,seconds,validation_mse\n";
-    for (const auto& r : results) {
-      runs << r.method << ',' << r.encoder << ',' << r.k << ',' << r.seed << ',' << r.mse << ',' << r.precision << ','
-           << r.best_step << ',' << r.training.train_seconds << ',' << r.first_train_loss << ',' << r.last_train_loss
-           << '\n';
-      for (const auto& p : r.training.curve)
-        curves << r.training.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
-    }
-  };
-  write_outputs();
+  RunLog log("subset-selection", config.output_directory,
+             "method,encoder,k,seed,mse,precision,best_step,train_seconds,first_train_loss,last_train_loss",
+             "validation_mse", seed_tables(), notes);
   for (const std::string& encoder : config.encoders)
     for (int64_t k : config.ks)
       for (const SubsetMethod& method : methods) {
@@ -401,15 +383,13 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
           results.push_back(train_subset_selection(method, encoder, k, config.seed + 1000 * uint64_t(s + 1),
                                                    train_data, validation, test, config));
           const SubsetRunResult& r = results.back();
-          add_run(rows, r.method, {{"encoder", encoder}, {"k", k}}, {{"mse", r.mse}, {"precision", r.precision}});
-          write_outputs();
+          log.add(r.method, {{"encoder", encoder}, {"k", k}}, {{"mse", r.mse}, {"precision", r.precision}},
+                  csv_line(r.method, r.encoder, r.k, r.seed, r.mse, r.precision, r.best_step, r.training.train_seconds,
+                           r.first_train_loss, r.last_train_loss),
+                  r.training);
         }
       }
-  PlotAxes axes;
-  axes.y = "validation_mse";
-  axes.y_label = "validation MSE (MAP subsets)";
-  plot_curves((dir / "curves.csv").string(), (dir / "validation_mse.png").string(), "subset selection", axes);
-  std::printf("%s", format_table(summary, {"mse", "precision"}).c_str());
+  log.finish("subset selection", "validation MSE (MAP subsets)", {"mse", "precision"});
   return results;
 }
 
