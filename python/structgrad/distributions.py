@@ -68,15 +68,39 @@ class _InvertibleGaussian(Distribution):
     Carlo mean with its standard error.
     """
 
-    arg_constraints = {}
+    arg_constraints = {"loc": constraints.real_vector, "scale": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
 
-    def __init__(self, core, loc: torch.Tensor, scale: torch.Tensor, temperature: float, delta: float):
+    def __init__(self, core, loc: torch.Tensor, scale: torch.Tensor, temperature: float, delta: float,
+                 validate_args=None):
         self._core = core
         self.loc, self.scale = loc, scale
         self.temperature, self.delta = float(temperature), float(delta)
-        super().__init__(loc.shape[:-1], torch.Size([loc.shape[-1] + 1]), validate_args=False)
+        super().__init__(loc.shape[:-1], torch.Size([loc.shape[-1] + 1]), validate_args=validate_args)
+
+    def _settings(self) -> str:
+        """The constructor's scalar arguments, for the repr."""
+        return f"temperature: {self.temperature:g}, delta: {self.delta:g}"
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(loc: {tuple(self.loc.shape)}, scale: {tuple(self.scale.shape)}, "
+                f"{self._settings()})")
+
+    def _rebuild(self, loc: torch.Tensor, scale: torch.Tensor, batch_shape: torch.Size):
+        """The same distribution with loc and scale of batch shape ``batch_shape``."""
+        raise NotImplementedError
+
+    def expand(self, batch_shape, _instance=None):
+        """The distribution with its parameters broadcast to ``batch_shape`` (a view, no copy)."""
+        batch_shape = torch.Size(batch_shape)
+        event = self.loc.shape[-1:]
+        try:
+            loc, scale = self.loc.expand(batch_shape + event), self.scale.expand(batch_shape + event)
+        except RuntimeError as error:
+            raise ValueError(f"{type(self).__name__}.expand: batch_shape {tuple(batch_shape)} does not extend "
+                             f"the batch shape {tuple(self.batch_shape)}") from error
+        return self._rebuild(loc, scale, batch_shape)
 
     def rsample(self, sample_shape=torch.Size(), generator: Optional[torch.Generator] = None, hard: bool = False):
         """z, or with ``hard`` its one-hot argmax forward and z's gradient backward (straight-through)."""
@@ -128,9 +152,13 @@ class _InvertibleGaussian(Distribution):
 class IGR(_InvertibleGaussian):
     """IGR with softmax++ (Eq. 21): z = softmax++((loc + scale * eps) / temperature; delta)."""
 
-    def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, delta: float = 0.1):
+    def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, delta: float = 0.1,
+                 validate_args=None):
         super().__init__(_C.distributions.IGR(loc, scale, float(temperature), float(delta)), loc, scale,
-                         temperature, delta)
+                         temperature, delta, validate_args)
+
+    def _rebuild(self, loc, scale, batch_shape):
+        return IGR(self.temperature, loc, scale, self.delta, self._validate_args)
 
 
 class IGRPlanar(_InvertibleGaussian):
@@ -141,10 +169,25 @@ class IGRPlanar(_InvertibleGaussian):
     """
 
     def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, u: torch.Tensor, w: torch.Tensor,
-                 b: torch.Tensor, delta: float = 0.1):
+                 b: torch.Tensor, delta: float = 0.1, validate_args=None):
         self.u, self.w, self.b = u, w, b
         super().__init__(_C.distributions.IGRPlanar(loc, scale, u, w, b, float(temperature), float(delta)), loc,
-                         scale, temperature, delta)
+                         scale, temperature, delta, validate_args)
+
+    def _settings(self) -> str:
+        return f"layers: {self.u.shape[0]}, " + super()._settings()
+
+    def _rebuild(self, loc, scale, batch_shape):
+        layers, dim = self.u.shape[0], self.u.shape[-1]
+        # Per-instance flows (L, *batch, D) follow the batch; shared ones (L, D) stay shared.
+        u, w, b = self.u, self.w, self.b
+        if u.dim() > 2:
+            # New batch dimensions go on the left of the old ones, behind the layer dimension.
+            ones = (1,) * (len(batch_shape) - (u.dim() - 2))
+            u = u.reshape((layers,) + ones + u.shape[1:]).expand((layers,) + batch_shape + (dim,))
+            w = w.reshape((layers,) + ones + w.shape[1:]).expand((layers,) + batch_shape + (dim,))
+            b = b.reshape((layers,) + ones + b.shape[1:]).expand((layers,) + batch_shape)
+        return IGRPlanar(self.temperature, loc, scale, u, w, b, self.delta, self._validate_args)
 
 
 class IGRStickBreaking(_InvertibleGaussian):
@@ -158,10 +201,16 @@ class IGRStickBreaking(_InvertibleGaussian):
     """
 
     def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, delta: float = 0.1,
-                 rho: float = 0.99):
+                 rho: float = 0.99, validate_args=None):
         self.rho = float(rho)
         super().__init__(_C.distributions.IGRStickBreaking(loc, scale, float(temperature), float(delta), self.rho),
-                         loc, scale, temperature, delta)
+                         loc, scale, temperature, delta, validate_args)
+
+    def _settings(self) -> str:
+        return super()._settings() + f", rho: {self.rho:g}"
+
+    def _rebuild(self, loc, scale, batch_shape):
+        return IGRStickBreaking(self.temperature, loc, scale, self.delta, self.rho, self._validate_args)
 
 
 def hard(z: torch.Tensor) -> torch.Tensor:

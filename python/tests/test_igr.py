@@ -153,3 +153,46 @@ def test_fit_prior_is_deterministic_and_poisson_callable_works():
     for argument, value in (("temperature", 0.0), ("delta", -1.0), ("rho", 1.5)):
         with pytest.raises(ValueError, match=f"fit_prior: {argument}"):
             fit_prior(poisson, steps=1, **{argument: value})
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_torch_distributions_conventions(index):
+    """validate_args, arg_constraints, expand and a repr with the parameters' shapes, as
+    torch.distributions has them."""
+    loc, scale = params(23, batch=1)
+    q = variants(loc, scale, 0.5)[index]
+    assert set(q.arg_constraints) == {"loc", "scale"}
+    assert "loc: (1, 4)" in repr(q) and "scale: (1, 4)" in repr(q) and "temperature: 0.5" in repr(q)
+    wide = q.expand((3, 1))
+    assert type(wide) is type(q) and wide.batch_shape == (3, 1) and wide.event_shape == q.event_shape
+    z = wide.rsample(generator=gen(4))
+    assert z.shape[:2] == (3, 1) and torch.isfinite(z).all()
+    with pytest.raises(ValueError, match="does not extend"):
+        variants(*params(23, batch=2), 0.5)[index].expand((3,))
+    # validate_args is taken, and checks the parameters against arg_constraints.
+    make = [lambda l, s, v: IGR(0.5, l, s, validate_args=v),
+            lambda l, s, v: IGRPlanar(0.5, l, s, torch.zeros(1, 4, dtype=torch.float64),
+                                      torch.zeros(1, 4, dtype=torch.float64), torch.zeros(1, dtype=torch.float64),
+                                      validate_args=v),
+            lambda l, s, v: IGRStickBreaking(0.5, l, s, validate_args=v)][index]
+    assert make(loc, scale, True)._validate_args and not make(loc, scale, False)._validate_args
+    with pytest.raises(ValueError, match="scale"):
+        make(loc, torch.zeros_like(scale), True)
+
+
+def test_planar_expand_follows_per_instance_flows():
+    loc, scale = params(29, batch=2)
+    flow = torch.randn(2, 3, 2, 4, dtype=torch.float64, generator=gen(30))
+    q = IGRPlanar(0.5, loc, scale, flow[0], flow[1], torch.zeros(3, 2, dtype=torch.float64))
+    wide = q.expand((5, 2))
+    assert wide.u.shape == (3, 5, 2, 4) and wide.b.shape == (3, 5, 2)
+    assert torch.equal(wide.u[:, 4], q.u) and torch.equal(wide.b[:, 4], q.b) and torch.equal(wide.loc[4], q.loc)
+    assert wide.rsample(generator=gen(1)).shape == (5, 2, 5)
+
+
+def test_num_categories_error_names_the_dtype():
+    loc, scale = params(31, batch=1)
+    q = IGRStickBreaking(0.5, loc, scale)
+    value = torch.full((1, 5), 0.2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="got a Float tensor of shape"):
+        q.log_prob(value, num_categories=torch.tensor([5.0]))

@@ -131,7 +131,8 @@ at::Tensor InvertibleGaussian::log_prob_of(const at::Tensor& log_z, at::Tensor n
   if (num_categories.defined()) {
     TORCH_CHECK_VALUE(!at::isFloatingType(num_categories.scalar_type()) && num_categories.sizes() == rows, name_,
                       ".log_prob: num_categories must be an integer tensor of shape ", check::shape_string(rows),
-                      ", got ", check::shape_string(num_categories.sizes()));
+                      ", got a ", num_categories.scalar_type(), " tensor of shape ",
+                      check::shape_string(num_categories.sizes()));
     TORCH_CHECK_VALUE(((num_categories >= 2) & (num_categories <= width)).all().item<bool>(), name_,
                       ".log_prob: num_categories must be in [2, ", width, "]");
     num_categories = num_categories.to(at::kLong);
