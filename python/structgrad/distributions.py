@@ -198,6 +198,14 @@ class IGRStickBreaking(_InvertibleGaussian):
     ``rsample_with_log_prob(...).num_categories`` gives each K. Pass it to ``log_prob`` for such
     padded values. ``kl_divergence`` gives the KL of the untruncated D-stick relaxation, an upper
     bound for the truncated one.
+
+    The pathwise gradient of ``rsample`` is biased: K is a step function of loc and scale (a draw
+    stops at the first stick whose leftover falls below 1 - rho), and differentiating z leaves
+    out the jump of f(z) where K changes. Measured for d E[sum_k k z_k] / d loc_0 with loc = 0,
+    scale = 1, D = 6, rho = 0.9: -0.095 pathwise against -0.35 +- 0.05 by finite differences on
+    the same noise at temperature 1, -0.437 against -0.455 +- 0.006 at 0.1, and equal at 0.01
+    (test_igr.py tests the first and the last). Use low temperatures, as seed 004 does, or a
+    score-function term for K where the bias matters.
     """
 
     def __init__(self, temperature: float, loc: torch.Tensor, scale: torch.Tensor, delta: float = 0.1,
