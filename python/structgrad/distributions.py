@@ -197,7 +197,13 @@ class IGRStickBreaking(_InvertibleGaussian):
     the data: samples are (*, W) with W the largest K of the draw, zero after each row's K, and
     ``rsample_with_log_prob(...).num_categories`` gives each K. Pass it to ``log_prob`` for such
     padded values. ``kl_divergence`` gives the KL of the untruncated D-stick relaxation, an upper
-    bound for the truncated one.
+    bound for the truncated one; ``monte_carlo_kl`` of two IGR-SB scores the Gaussians at the
+    latent draw, the truncated KL's unbiased estimate.
+
+    ``log_prob`` inverts z to y stick by stick; where a stick's sigmoid is within 1e4 machine
+    epsilons of 1 (y beyond about 27 in float64, 7 in float32) z no longer determines y, and it
+    answers -inf there rather than a finite wrong value. The log-probability that
+    ``rsample_with_log_prob`` returns with each draw is computed from y and stays exact.
 
     The pathwise gradient of ``rsample`` is biased: K is a step function of loc and scale (a draw
     stops at the first stick whose leftover falls below 1 - rho), and differentiating z leaves

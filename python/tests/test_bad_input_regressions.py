@@ -5,6 +5,7 @@ import torch
 
 import structgrad
 from structgrad import estimators
+from structgrad.distributions import IGRStickBreaking, monte_carlo_kl
 
 
 def test_log_prob_of_a_point_outside_the_support_is_minus_infinity_or_an_error():
@@ -98,3 +99,21 @@ def test_topk_gibbs_law_is_exact_at_logits_of_1e16():
     assert structgrad.topk.log_partition(theta, 2).item() == pytest.approx(4e16)
     relaxed = structgrad.topk.relax_perturbed(theta.detach(), 2, 1.0, regularizer="exponential_family")
     torch.testing.assert_close(relaxed, mu.detach(), atol=1e-12, rtol=0)
+
+
+def test_stick_breaking_log_prob_at_a_saturated_sigmoid_is_not_a_finite_wrong_value():
+    """At y = 40 the sigmoid rounds to 1 in float64 and z no longer determines y: log_prob gave 88.8
+    against the true value (the draw's own); now -inf there, and exact where y can be read back."""
+    q = IGRStickBreaking(0.5, torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64), rho=0.99)
+    for y0, readable in ((10.0, True), (20.0, True), (40.0, False)):
+        record = q.transform(torch.tensor([y0, 0.0, 0.0, 0.0], dtype=torch.float64))
+        value = q.log_prob(record.z, record.num_categories)
+        if readable:
+            torch.testing.assert_close(value, record.log_prob, rtol=1e-9, atol=1e-6)
+        else:
+            assert value.item() == float("-inf"), value
+    # The Monte Carlo KL of two IGR-SB scores p at q's latent draw, so it stays finite there.
+    far = IGRStickBreaking(0.5, torch.full((4,), 60.0, dtype=torch.float64), torch.ones(4, dtype=torch.float64))
+    near = IGRStickBreaking(0.5, torch.full((4,), 59.0, dtype=torch.float64), torch.ones(4, dtype=torch.float64))
+    estimate, error = monte_carlo_kl(far, near, 2000, torch.Generator().manual_seed(0))
+    assert torch.isfinite(estimate) and abs(estimate.item() - 0.5) < 4 * error.item() + 1e-9

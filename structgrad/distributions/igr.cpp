@@ -290,6 +290,16 @@ at::Tensor IGRStickBreaking::inverse(const at::Tensor& log_z, const at::Tensor& 
   // Clamped so that y stays finite for z outside the image; log_prob_of rejects those rows.
   const double tiny = std::numeric_limits<float>::min();
   at::Tensor y = (w.clamp_min(tiny).log() - (left - w).clamp_min(tiny).log()).masked_fill(~stick, 0);
+  // left - w carries 1 - u to an absolute error of about eps, so y = logit(u) is off by about
+  // eps / (1 - u): where a stick's sigmoid is within 1e4 eps of 1 (y beyond about 27 in float64,
+  // 7 in float32) y is known to worse than 1e-4 (at y = 40 in float64 it reads 88.8), and where
+  // its share w underflows log w is lost. z no longer determines y there: those rows get y = 0,
+  // which g maps to another z, so that log_prob_of finds them outside the image and answers
+  // -inf, not a finite wrong density.
+  const double eps = log_z.scalar_type() == at::kDouble ? std::numeric_limits<double>::epsilon()
+                                                       : std::numeric_limits<float>::epsilon();
+  at::Tensor lost = (stick & (((left - w) <= 1e4 * eps * left) | (w <= 1024 * tiny))).any(-1, true);
+  y = y.masked_fill(lost, 0);
   return at::constant_pad_nd(y, {0, latent_dim() - sticks});
 }
 

@@ -33,7 +33,16 @@ MonteCarloEstimate monte_carlo_kl(const InvertibleGaussian& q, const InvertibleG
                     "dimension, got ", q.latent_dim(), " and ", p.latent_dim());
   check_batch(q.loc().sizes(), p.loc().sizes());
   IGRSample s = q.rsample_with_log_prob({num_samples}, generator);
-  return monte_carlo_mean(s.log_prob - p.log_prob_log_space(s.log_z, s.num_categories));
+  if (!q.same_map(p)) return monte_carlo_mean(s.log_prob - p.log_prob_log_space(s.log_z, s.num_categories));
+  // One map g: log q(z) - log p(z) is the Gaussians' log-ratio at the latent draw, over the
+  // coordinates the draw uses (all D, or IGR-SB's K - 1 sticks). Exact where inverting g from z
+  // is not (saturated sticks, vertices in float32).
+  auto log_normal = [&](const at::Tensor& loc, const at::Tensor& scale) {
+    return -0.5 * ((s.latent - loc) / scale).square() - scale.log();
+  };
+  at::Tensor used = at::arange(q.latent_dim(), s.num_categories.options()) < (s.num_categories - 1).unsqueeze(-1);
+  at::Tensor ratio = (log_normal(q.loc(), q.scale()) - log_normal(p.loc(), p.scale())).masked_fill(~used, 0);
+  return monte_carlo_mean(ratio.sum(-1));
 }
 
 }  // namespace structgrad::distributions
