@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from structgrad import pairwise_binary
+from structgrad import estimators, pairwise_binary
 
 
 def gen(seed):
@@ -46,6 +46,9 @@ def test_verbs_are_torch_operators_with_the_schema_defaults():
     assert "max-flow" in pairwise_binary.__doc__
     assert inspect.signature(pairwise_binary.map).parameters["solver"].default == "auto"
     assert inspect.signature(pairwise_binary.sample).parameters["time_limit"].default is None
+    # None is CBC's finite default budget per instance, which direct_pairwise_binary shows as a number.
+    assert "None: 60 s" in pairwise_binary.__doc__
+    assert inspect.signature(estimators.direct_pairwise_binary).parameters["time_limit"].default == 60
 
     @torch.jit.script
     def best(h: torch.Tensor, a: torch.Tensor) -> torch.Tensor:

@@ -157,7 +157,8 @@ TORCH_LIBRARY_FRAGMENT(structgrad, library) {
                   "sum_{i<j} a_ij z_i z_j, the structured encoder of direct optimization.\n\nh is (*batch, n); a is "
                   "(*batch, n, n) symmetric (the diagonal ignored). ``solver``: \"auto\" (enumeration for n <= 16, "
                   "max-flow when every a_ij >= 0, CBC otherwise), \"max_flow\" (supermodular only), "
-                  "\"integer_program\" (CBC, with ``time_limit`` in seconds, None: no limit), \"enumeration\" "
+                  "\"integer_program\" (CBC, with ``time_limit`` in seconds per instance, None: 60 s, inf: no limit; at the limit "
+                  "``map`` and ``sample`` raise, ``map_with_status`` returns CBC's best solution with status 1), \"enumeration\" "
                   "(n <= 20).")
       .def("map(Tensor h, Tensor a, str solver=\"auto\", float? time_limit=None) -> Tensor",
            [](const at::Tensor& h, const at::Tensor& a, const std::string& solver, c10::optional<double> time_limit) {

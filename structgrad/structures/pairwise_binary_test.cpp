@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "structgrad/testing/testing.h"
 
 namespace structgrad::pairwise_binary {
@@ -91,6 +93,8 @@ TEST(PairwiseBinaryFamily, BadInput) {
   EXPECT_THROW(map(with_nan, a), c10::ValueError);
   EXPECT_THROW(map(h, a, {"auto", 0.0}), c10::ValueError);
   at::Tensor big = at::randn({1, 60}, seeded(15), at::kDouble);
+  // CBC never runs unbounded unless asked to.
+  EXPECT_TRUE(std::isfinite(MapOptions{}.time_limit_seconds) && MapOptions{}.time_limit_seconds > 0);
   MapResult limited = map_with_status(big, symmetric(1, 60, 16, false), {"integer_program", 0.01});
   EXPECT_TRUE(((limited.status == 0) | (limited.status == 1)).all().item<bool>());
   EXPECT_TRUE(((limited.z == 0) | (limited.z == 1)).all().item<bool>());
