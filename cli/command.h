@@ -42,22 +42,25 @@ void add_table_options(CLI::App* command, Config& config, bool& quick, const std
       ->delimiter(',');
 }
 
+// Whether a config has test examples (parentheses' has none).
 template <class Config, class = void>
 struct HasTestExamples : std::false_type {};
 template <class Config>
 struct HasTestExamples<Config, std::void_t<decltype(std::declval<Config&>().test_examples)>> : std::true_type {};
 
-// The config a table experiment runs: `config` as parsed, and with --quick the settings of the
-// experiment's make_quick where the command line gave none of its own (the data sizes, --steps,
-// --eval-every, --seeds); `more` does the same for the experiment's own options.
+// A table experiment's own --quick settings: given(name) says whether the command line gave an option.
 template <class Config>
 using QuickOptions =
     std::function<void(Config& run, const Config& small, const std::function<bool(const char*)>& given)>;
+// Keeps `more` out of template argument deduction, so that a lambda converts to QuickOptions.
 template <class T>
 struct NotDeduced {
   using type = T;
 };
 
+// The config a table experiment runs: `config` as parsed, and with --quick the settings of the
+// experiment's make_quick where the command line gave none of its own (the data sizes, --steps,
+// --eval-every, --seeds); `more` does the same for the experiment's own options.
 template <class Config>
 Config table_run(const Config& config, bool quick, CLI::App* command, void (*make_quick)(Config&),
                  const typename NotDeduced<QuickOptions<Config>>::type& more = {}) {
