@@ -9,7 +9,7 @@
 
 namespace {
 
-at::Tensor logits(int64_t batch, int64_t n) {
+at::Tensor category_logits(int64_t batch, int64_t n) {
   return at::randn({batch, n}, at::make_generator<at::CPUGeneratorImpl>(0), at::kFloat);
 }
 
@@ -24,14 +24,14 @@ at::Tensor composed_sparsemax(const at::Tensor& z) {
 }
 
 void BM_SparsemaxForwardBackward(benchmark::State& state) {
-  at::Tensor z = logits(state.range(0), state.range(1)).requires_grad_(true);
+  at::Tensor z = category_logits(state.range(0), state.range(1)).requires_grad_(true);
   for (auto _ : state) {
     structgrad::ops::sparsemax(z).pow(2).sum().backward();
     z.mutable_grad().reset();
   }
 }
 void BM_SparsemaxComposedBaseline(benchmark::State& state) {
-  at::Tensor z = logits(state.range(0), state.range(1)).requires_grad_(true);
+  at::Tensor z = category_logits(state.range(0), state.range(1)).requires_grad_(true);
   for (auto _ : state) {
     composed_sparsemax(z).pow(2).sum().backward();
     z.mutable_grad().reset();
@@ -41,13 +41,13 @@ BENCHMARK(BM_SparsemaxForwardBackward)->Args({1024, 100})->Unit(benchmark::kMicr
 BENCHMARK(BM_SparsemaxComposedBaseline)->Args({1024, 100})->Unit(benchmark::kMicrosecond);
 
 void BM_CategoricalSample(benchmark::State& state) {
-  at::Tensor theta = logits(state.range(0), state.range(1));
+  at::Tensor theta = category_logits(state.range(0), state.range(1));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
   for (auto _ : state) benchmark::DoNotOptimize(structgrad::categorical::sample(theta, gen));
 }
 // The floor: drawing the noise and taking an argmax, nothing else.
 void BM_ArgmaxOfUniformBaseline(benchmark::State& state) {
-  at::Tensor theta = logits(state.range(0), state.range(1));
+  at::Tensor theta = category_logits(state.range(0), state.range(1));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
   for (auto _ : state) benchmark::DoNotOptimize((theta + at::rand(theta.sizes(), gen, at::kDouble).to(at::kFloat)).argmax(-1));
 }

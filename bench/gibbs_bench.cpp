@@ -8,15 +8,13 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "bench/inputs.h"
 #include "bench/interleaved.h"
 #include "structgrad/structgrad.h"
 
 namespace {
 
-at::Tensor logits(int64_t batch, int64_t n, bool directed, uint64_t seed) {
-  at::Tensor t = at::randn({batch, n, n}, at::make_generator<at::CPUGeneratorImpl>(seed), at::kDouble);
-  return directed ? t : (t + t.transpose(-1, -2)) / 2;
-}
+using structgrad::bench::graph_logits;
 
 at::Tensor gibbs_sample(const at::Tensor& theta, bool directed, const std::string& sampler, at::Generator& g) {
   return directed ? structgrad::arborescence::gibbs_sample(theta, 0, g, sampler)
@@ -31,7 +29,7 @@ at::Tensor marginals(const at::Tensor& theta, bool directed) {
 void BM_GibbsSampleRatioToMarginals(benchmark::State& state) {
   const bool directed = state.range(2) != 0;
   const std::string sampler = state.range(3) != 0 ? "sequential" : "auto";
-  at::Tensor theta = logits(state.range(0), state.range(1), directed, 0);
+  at::Tensor theta = graph_logits(state.range(0), state.range(1), directed, 0);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(1);
   state.counters["ratio"] = structgrad::bench::interleaved_ratio(
       state, [&] { benchmark::DoNotOptimize(gibbs_sample(theta, directed, sampler, generator)); },

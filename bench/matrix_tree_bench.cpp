@@ -8,15 +8,13 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "bench/inputs.h"
 #include "bench/interleaved.h"
 #include "structgrad/structgrad.h"
 
 namespace {
 
-at::Tensor logits(int64_t batch, int64_t n, bool directed, uint64_t seed) {
-  at::Tensor t = at::randn({batch, n, n}, at::make_generator<at::CPUGeneratorImpl>(seed), at::kDouble);
-  return directed ? t : (t + t.transpose(-1, -2)) / 2;
-}
+using structgrad::bench::graph_logits;
 
 // One forward + backward of our marginals, and one run of the baseline.
 void ours_once(const at::Tensor& theta, const at::Tensor& g, bool directed) {
@@ -34,13 +32,13 @@ void baseline_once(const at::Tensor& theta, bool directed) {
 }
 
 void BM_MatrixTreeMarginalsForwardBackward(benchmark::State& state) {
-  at::Tensor theta = logits(state.range(0), state.range(1), false, 0).requires_grad_(true);
-  at::Tensor g = logits(state.range(0), state.range(1), false, 1);
+  at::Tensor theta = graph_logits(state.range(0), state.range(1), false, 0).requires_grad_(true);
+  at::Tensor g = graph_logits(state.range(0), state.range(1), false, 1);
   for (auto _ : state) ours_once(theta, g, false);
 }
 
 void BM_MatrixTreeSlogdetInvBaseline(benchmark::State& state) {
-  at::Tensor theta = logits(state.range(0), state.range(1), false, 0);
+  at::Tensor theta = graph_logits(state.range(0), state.range(1), false, 0);
   for (auto _ : state) baseline_once(theta, false);
 }
 
@@ -49,9 +47,9 @@ void BM_MatrixTreeSlogdetInvBaseline(benchmark::State& state) {
 // Arguments: batch, n, directed.
 void BM_MatrixTreeRatioToSlogdetInv(benchmark::State& state) {
   const bool directed = state.range(2) != 0;
-  at::Tensor theta = logits(state.range(0), state.range(1), directed, 0).requires_grad_(true);
+  at::Tensor theta = graph_logits(state.range(0), state.range(1), directed, 0).requires_grad_(true);
   at::Tensor plain = theta.detach();
-  at::Tensor g = logits(state.range(0), state.range(1), directed, 1);
+  at::Tensor g = graph_logits(state.range(0), state.range(1), directed, 1);
   state.counters["ratio"] = structgrad::bench::interleaved_ratio(
       state, [&] { ours_once(theta, g, directed); }, [&] { baseline_once(plain, directed); });
 }

@@ -13,7 +13,7 @@
 
 namespace {
 
-at::Tensor scores(int64_t batch, int64_t n) {
+at::Tensor item_scores(int64_t batch, int64_t n) {
   return at::randn({batch, n}, at::make_generator<at::CPUGeneratorImpl>(0), at::kDouble);
 }
 
@@ -30,16 +30,16 @@ at::Tensor unrolled_log_partition(const at::Tensor& z, int64_t k) {
 }
 
 void BM_KSubsetMarginalsForwardBackward(benchmark::State& state) {
-  at::Tensor z = scores(state.range(0), state.range(1)).requires_grad_(true);
-  at::Tensor g = scores(state.range(0), state.range(1));
+  at::Tensor z = item_scores(state.range(0), state.range(1)).requires_grad_(true);
+  at::Tensor g = item_scores(state.range(0), state.range(1));
   for (auto _ : state) {
     (structgrad::ops::ksubset_marginals(z, state.range(2)) * g).sum().backward();
     z.mutable_grad().reset();
   }
 }
 void BM_KSubsetMarginalsUnrolledAutogradBaseline(benchmark::State& state) {
-  at::Tensor z = scores(state.range(0), state.range(1)).requires_grad_(true);
-  at::Tensor g = scores(state.range(0), state.range(1));
+  at::Tensor z = item_scores(state.range(0), state.range(1)).requires_grad_(true);
+  at::Tensor g = item_scores(state.range(0), state.range(1));
   for (auto _ : state) {
     auto mu = torch::autograd::grad({unrolled_log_partition(z, state.range(2)).sum()}, {z}, {}, true, true)[0];
     (mu * g).sum().backward();
@@ -53,7 +53,7 @@ BENCHMARK(BM_KSubsetMarginalsUnrolledAutogradBaseline)->Args({128, 100, 10})->Un
 void BM_RegularizedTopkForwardInSorts(benchmark::State& state) {
   static const char* const kRegularizers[] = {"euclidean", "categorical_entropy", "binary_entropy"};
   const char* regularizer = kRegularizers[state.range(3)];
-  at::Tensor z = scores(state.range(0), state.range(1)) * 3;
+  at::Tensor z = item_scores(state.range(0), state.range(1)) * 3;
   state.SetLabel(regularizer);
   state.counters["sorts"] = structgrad::bench::interleaved_ratio(
       state, [&] { benchmark::DoNotOptimize(structgrad::ops::regularized_topk(z, state.range(2), regularizer)); },

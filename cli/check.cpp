@@ -17,8 +17,8 @@ std::vector<double> to_vector(const at::Tensor& t) {
   return {flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel()};
 }
 
-struct Settings {
-  explicit Settings(CLI::App* command) : family(command) {}
+struct CheckSettings {
+  explicit CheckSettings(CLI::App* command) : family(command) {}
   FamilyChoice family;
   std::string estimator = "reinforce";
   int64_t n = 5, draws = estimators::kCheckDraws;
@@ -40,7 +40,7 @@ void add_estimator_options(CLI::App* command, estimators::Options& options) {
   command->add_option("--argmax", options.direct.argmax, "direct: enumerate, linear or flip")->capture_default_str();
 }
 
-int run(const Settings& s) {
+int run(const CheckSettings& s) {
   const Family family = s.family.family();
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(s.seed);
   at::Tensor theta = random_theta(family, {}, s.n, generator);
@@ -80,7 +80,7 @@ int run(const Settings& s) {
 
 Command check_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("check", "compare an estimator with the exact gradient by enumeration");
-  auto settings = std::make_shared<Settings>(command);
+  auto settings = std::make_shared<CheckSettings>(command);
   command->add_option("--estimator", settings->estimator, "estimator name")->required();
   command->add_option("--n", settings->n, "instance size")->capture_default_str()->check(CLI::Range(1, 12));
   command->add_option("--draws", settings->draws, "independent draws of the estimator")

@@ -20,8 +20,8 @@ nlohmann::json tensor_json(const at::Tensor& t) {
           {"values", std::vector<double>(flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel())}};
 }
 
-struct Settings {
-  explicit Settings(CLI::App* command) : family(command) {}
+struct SampleSettings {
+  explicit SampleSettings(CLI::App* command) : family(command) {}
   FamilyChoice family;
   int64_t n = 5, batch = 3;
   uint64_t seed = 0;
@@ -32,7 +32,7 @@ struct Settings {
 
 Command sample_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("sample", "draw samples for a seeded random theta (JSON)");
-  auto settings = std::make_shared<Settings>(command);
+  auto settings = std::make_shared<SampleSettings>(command);
   command->add_option("--n", settings->n)->capture_default_str()->check(CLI::PositiveNumber);
   command->add_option("--batch", settings->batch)->capture_default_str()->check(CLI::PositiveNumber);
   command->add_option("--seed", settings->seed)->capture_default_str();

@@ -7,6 +7,9 @@
 
 namespace structgrad::core {
 
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+inline constexpr double kNegInf = -kInf;
+
 // log(exp(a) + exp(b)), exact where either is -inf (no -inf - -inf).
 inline double log_add(double a, double b) {
   if (a < b) std::swap(a, b);

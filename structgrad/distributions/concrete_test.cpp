@@ -7,7 +7,7 @@
 namespace structgrad::distributions {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // With two categories the Concrete density of (x, 1 - x) is a density on (0, 1): it must
 // integrate to one (midpoint rule on a fine grid, in the interior where it is smooth).

@@ -5,11 +5,12 @@
 #include <typeinfo>
 
 #include "structgrad/core/check.h"
+#include "structgrad/core/log_space.h"
 
 namespace structgrad::distributions {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using core::kInf;
 
 // N(0, 1) noise, drawn in float64 like every other sampler's noise (ops/noise.h).
 at::Tensor standard_normal(at::IntArrayRef sizes, const at::TensorOptions& options, GeneratorOpt generator) {

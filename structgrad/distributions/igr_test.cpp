@@ -11,7 +11,7 @@
 namespace structgrad::distributions {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 constexpr int64_t kDim = 4;
 

@@ -16,7 +16,7 @@
 namespace structgrad::estimators {
 namespace {
 
-at::Tensor fixed(at::IntArrayRef sizes, uint64_t seed) {
+at::Tensor fixed_tensor(at::IntArrayRef sizes, uint64_t seed) {
   return at::randn(sizes, at::make_generator<at::CPUGeneratorImpl>(seed), at::kDouble);
 }
 
@@ -26,8 +26,8 @@ at::Tensor gradient_of(const Estimate& e, const at::Tensor& theta) {
 
 TEST(Direct, BiasShrinksAndVarianceGrowsAsEpsGoesToZero) {
   // Seed 003 Fig. 1: the trade-off, for both signs of eps.
-  at::Tensor theta = fixed({5}, 1);
-  LossFn f = quadratic_loss(fixed({5}, 2), fixed({5}, 3));
+  at::Tensor theta = fixed_tensor({5}, 1);
+  LossFn f = quadratic_loss(fixed_tensor({5}, 2), fixed_tensor({5}, 3));
   for (double sign : {1.0, -1.0}) {
     std::vector<double> bias, variance;
     for (double eps : {2.0, 0.5, 0.1}) {
@@ -46,8 +46,8 @@ TEST(Direct, BiasShrinksAndVarianceGrowsAsEpsGoesToZero) {
 }
 
 TEST(Direct, LinearFlipAndEnumerateAgreeOnALinearLoss) {
-  at::Tensor theta = fixed({6, 5}, 5).requires_grad_();
-  at::Tensor costs = fixed({6, 5}, 6);
+  at::Tensor theta = fixed_tensor({6, 5}, 5).requires_grad_();
+  at::Tensor costs = fixed_tensor({6, 5}, 6);
   LossFn f = [&](const at::Tensor& x) { return (x * costs).sum(-1); };
   std::vector<at::Tensor> gradients;
   for (const char* argmax : {"enumerate", "linear", "flip"}) {
@@ -63,9 +63,9 @@ TEST(Direct, LinearFlipAndEnumerateAgreeOnALinearLoss) {
 }
 
 TEST(Direct, FlipWorksOnSymmetricFamilies) {
-  at::Tensor a = fixed({5, 5}, 8);
+  at::Tensor a = fixed_tensor({5, 5}, 8);
   at::Tensor theta = ((a + a.t()) / 2).unsqueeze(0).repeat({4, 1, 1}).requires_grad_();
-  at::Tensor b = fixed({5, 5}, 9);
+  at::Tensor b = fixed_tensor({5, 5}, 9);
   at::Tensor costs = (b + b.t()).unsqueeze(0).expand({4, 5, 5});
   LossFn f = [&](const at::Tensor& x) { return (x * costs).sum({-1, -2}) / 2; };  // each edge once
   DirectOptions linear, flip;
@@ -110,8 +110,8 @@ TEST(Direct, EpsScheduleAnnealsEveryNSteps) {
 TEST(Direct, BinaryLatentsWithFlipAndEnumerate) {
   // seed 003 §5: binary latents, the low-dimensional approximation and exact enumeration, both
   // with less bias at smaller eps.
-  at::Tensor theta = fixed({6}, 21);
-  LossFn f = quadratic_loss(fixed({6}, 22), fixed({6}, 23));
+  at::Tensor theta = fixed_tensor({6}, 21);
+  LossFn f = quadratic_loss(fixed_tensor({6}, 22), fixed_tensor({6}, 23));
   for (const char* argmax : {"enumerate", "flip"}) {
     Options options;
     options.direct.argmax = argmax;
@@ -124,8 +124,8 @@ TEST(Direct, BinaryLatentsWithFlipAndEnumerate) {
 }
 
 TEST(Arm, IsUnbiasedAndNeedsBinaryChoices) {
-  at::Tensor theta = fixed({5}, 25);
-  LossFn f = quadratic_loss(fixed({5}, 26), fixed({5}, 27));
+  at::Tensor theta = fixed_tensor({5}, 25);
+  LossFn f = quadratic_loss(fixed_tensor({5}, 26), fixed_tensor({5}, 27));
   Options options;
   options.num_samples = 2;
   auto report = check_estimator("arm", bernoulli::family(), theta, f, options, 20000, 28);
@@ -137,7 +137,7 @@ TEST(Arm, IsUnbiasedAndNeedsBinaryChoices) {
 }
 
 TEST(Direct, BadInput) {
-  at::Tensor theta = fixed({2, 4}, 11);
+  at::Tensor theta = fixed_tensor({2, 4}, 11);
   LossFn f = [](const at::Tensor& x) { return x.sum(-1); };
   DirectOptions zero;
   zero.eps = 0;
@@ -159,14 +159,14 @@ at::Tensor symmetric_pairs(at::IntArrayRef batch, int64_t n, uint64_t seed, bool
   std::vector<int64_t> sizes(batch.begin(), batch.end());
   sizes.push_back(n);
   sizes.push_back(n);
-  at::Tensor a = fixed(sizes, seed).triu(1);
+  at::Tensor a = fixed_tensor(sizes, seed).triu(1);
   if (nonnegative) a = a.abs();
   return a + a.transpose(-1, -2);
 }
 
 // A loss that no decomposition captures: an arbitrary value for every state of {0,1}^n.
 LossFn state_table_loss(int64_t n, uint64_t seed) {
-  at::Tensor table = fixed({int64_t(1) << n}, seed);
+  at::Tensor table = fixed_tensor({int64_t(1) << n}, seed);
   at::Tensor powers = at::pow(2.0, at::arange(n, at::kDouble));
   return [=](const at::Tensor& z) {
     return table.index_select(0, (z.to(at::kDouble) * powers).sum(-1).round().to(at::kLong).flatten())
@@ -178,7 +178,7 @@ TEST(DirectPairwiseBinary, EnumerateTendsToTheGradientUnderItsPerturbation) {
   // The reference differentiates the perturbation's density instead of the argmax:
   // d/dh E[f(z*(h + L))] = E[f tanh(L / 2)] for logistic L, one for every unary and pair.
   const int64_t n = 4, reference_draws = 400000, draws = 200000;
-  at::Tensor h = fixed({n}, 40), a = symmetric_pairs({}, n, 41, /*nonnegative=*/false);
+  at::Tensor h = fixed_tensor({n}, 40), a = symmetric_pairs({}, n, 41, /*nonnegative=*/false);
   LossFn f = state_table_loss(n, 42);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(43);
   auto p = pairwise_binary::perturb(h.expand({reference_draws, n}), a.expand({reference_draws, n, n}), true, generator);
@@ -212,8 +212,8 @@ TEST(DirectPairwiseBinary, EnumerateTendsToTheGradientUnderItsPerturbation) {
 TEST(DirectPairwiseBinary, EverySolverGivesTheSameEstimate) {
   // The same noise must give the same z* and z*(eps) whichever exact solver finds them.
   const int64_t batch = 40, n = 8;
-  at::Tensor h = fixed({batch, n}, 45).requires_grad_();
-  LossFn f = quadratic_loss(fixed({n}, 46), fixed({n}, 47));
+  at::Tensor h = fixed_tensor({batch, n}, 45).requires_grad_();
+  LossFn f = quadratic_loss(fixed_tensor({n}, 46), fixed_tensor({n}, 47));
   for (bool supermodular : {true, false}) {
     at::Tensor a = symmetric_pairs({batch}, n, 48, supermodular).requires_grad_();
     DirectOptions options;
@@ -234,9 +234,9 @@ TEST(DirectPairwiseBinary, EverySolverGivesTheSameEstimate) {
 }
 
 TEST(DirectPairwiseBinary, FlipLinearAndEnumerateAgreeOnALinearLoss) {
-  at::Tensor h = fixed({10, 5}, 50).requires_grad_();
+  at::Tensor h = fixed_tensor({10, 5}, 50).requires_grad_();
   at::Tensor a = symmetric_pairs({10}, 5, 51, false).requires_grad_();
-  at::Tensor costs = fixed({10, 5}, 52);
+  at::Tensor costs = fixed_tensor({10, 5}, 52);
   LossFn f = [&](const at::Tensor& z) { return (z * costs).sum(-1); };
   std::vector<std::vector<at::Tensor>> gradients;
   for (const char* argmax : {"enumerate", "linear", "flip"}) {
@@ -255,8 +255,8 @@ TEST(DirectPairwiseBinary, FlipLinearAndEnumerateAgreeOnALinearLoss) {
 
 TEST(DirectPairwiseBinary, WithoutInteractionsItIsTheBernoulliEstimate) {
   // a = 0 and no pairwise noise leave independent logistic choices: bernoulli's direct, draw for draw.
-  at::Tensor h = fixed({12, 6}, 54).requires_grad_();
-  LossFn f = quadratic_loss(fixed({6}, 55), fixed({6}, 56));
+  at::Tensor h = fixed_tensor({12, 6}, 54).requires_grad_();
+  LossFn f = quadratic_loss(fixed_tensor({6}, 55), fixed_tensor({6}, 56));
   DirectOptions options;
   options.eps = 0.3;
   options.argmax = "flip";
@@ -271,9 +271,9 @@ TEST(DirectPairwiseBinary, WithoutInteractionsItIsTheBernoulliEstimate) {
 
 TEST(DirectPairwiseBinary, LabelsTakeThePlaceOfTheAugmentedArgmax) {
   const int64_t batch = 6, n = 5;
-  at::Tensor h = fixed({batch, n}, 58).requires_grad_();
+  at::Tensor h = fixed_tensor({batch, n}, 58).requires_grad_();
   at::Tensor a = symmetric_pairs({batch}, n, 59, false).requires_grad_();
-  LossFn f = quadratic_loss(fixed({n}, 60), fixed({n}, 61));
+  LossFn f = quadratic_loss(fixed_tensor({n}, 60), fixed_tensor({n}, 61));
   DirectOptions options;
   options.eps = -0.5;
   options.labels = at::randint(0, 2, {batch, n}, at::make_generator<at::CPUGeneratorImpl>(62), at::kDouble);
@@ -290,7 +290,7 @@ TEST(DirectPairwiseBinary, LabelsTakeThePlaceOfTheAugmentedArgmax) {
 }
 
 TEST(DirectPairwiseBinary, BadInput) {
-  at::Tensor h = fixed({3, 4}, 64), a = symmetric_pairs({3}, 4, 65, false);
+  at::Tensor h = fixed_tensor({3, 4}, 64), a = symmetric_pairs({3}, 4, 65, false);
   LossFn f = [](const at::Tensor& z) { return z.sum(-1); };
   DirectOptions zero;
   zero.eps = 0;
@@ -306,7 +306,7 @@ TEST(DirectPairwiseBinary, BadInput) {
     EXPECT_NE(std::string(e.what()).find("supermodular"), std::string::npos) << e.what();
   }
   DirectOptions enumerate_large;
-  EXPECT_THROW(direct_pairwise_binary(fixed({1, 17}, 66), symmetric_pairs({1}, 17, 67, false), f, enumerate_large),
+  EXPECT_THROW(direct_pairwise_binary(fixed_tensor({1, 17}, 66), symmetric_pairs({1}, 17, 67, false), f, enumerate_large),
                c10::ValueError);
   DirectOptions wrong_costs;
   wrong_costs.argmax = "linear";

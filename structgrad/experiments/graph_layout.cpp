@@ -65,8 +65,8 @@ struct MlpImpl : torch::nn::Module {
 TORCH_MODULE(Mlp);
 
 // NRI's factor-graph MLP encoder: a logit per directed pair from the vertices' trajectories.
-struct EncoderImpl : torch::nn::Module {
-  EncoderImpl(const Pairs& pairs, int64_t timesteps, int64_t hidden) : pairs(pairs) {
+struct LayoutEncoderImpl : torch::nn::Module {
+  LayoutEncoderImpl(const Pairs& pairs, int64_t timesteps, int64_t hidden) : pairs(pairs) {
     node1 = register_module("node1", Mlp(2 * timesteps, hidden, hidden));
     edge1 = register_module("edge1", Mlp(2 * hidden, hidden, hidden));
     node2 = register_module("node2", Mlp(hidden, hidden, hidden));
@@ -90,14 +90,14 @@ struct EncoderImpl : torch::nn::Module {
   Mlp node1{nullptr}, edge1{nullptr}, node2{nullptr}, edge2{nullptr};
   torch::nn::Linear out{nullptr};
 };
-TORCH_MODULE(Encoder);
+TORCH_MODULE(LayoutEncoder);
 
 // NRI's MLP decoder with two edge types: "no edge" weighted 1 - w, "edge" weighted w. The
 // message MLPs' first layer acts on (sender, receiver) positions, so it is a sender part plus a
 // receiver part, broadcast over the dense n x n pairs (both types in one matrix); messages reach
 // their receiver by a weighted sum over senders, a batched matrix product.
-struct DecoderImpl : torch::nn::Module {
-  DecoderImpl(const Pairs& pairs, int64_t hidden) : pairs(pairs), hidden(hidden) {
+struct LayoutDecoderImpl : torch::nn::Module {
+  LayoutDecoderImpl(const Pairs& pairs, int64_t hidden) : pairs(pairs), hidden(hidden) {
     sender = register_module("sender", torch::nn::Linear(2, 2 * hidden));
     receiver = register_module("receiver", torch::nn::Linear(torch::nn::LinearOptions(2, 2 * hidden).bias(false)));
     for (int type = 0; type < 2; ++type)
@@ -142,7 +142,7 @@ struct DecoderImpl : torch::nn::Module {
   std::vector<torch::nn::Linear> message2;
   torch::nn::Linear out1{nullptr}, out2{nullptr}, out3{nullptr};
 };
-TORCH_MODULE(Decoder);
+TORCH_MODULE(LayoutDecoder);
 
 // How a method's family reads the encoder's directed logits and writes its structures back as a
 // weight per directed pair.
@@ -184,13 +184,14 @@ at::Tensor gaussian_nll(const at::Tensor& prediction, const at::Tensor& target, 
   return (prediction - target).pow(2).sum({1, 2, 3}) / (2 * variance) / double(target.size(2));
 }
 
-struct Evaluation {
+struct LayoutEvaluation {
   double elbo, precision, recall;
 };
 
 // One hard sample per graph: the teacher-forced ELBO and the edge metrics, in chunks of graphs.
-Evaluation evaluate(Encoder& encoder, Decoder& decoder, const Latent& latent, const Family& family,
-                    const GraphLayoutData& data, double variance, at::Generator& generator) {
+LayoutEvaluation evaluate_layout(LayoutEncoder& encoder, LayoutDecoder& decoder, const Latent& latent,
+                                 const Family& family, const GraphLayoutData& data, double variance,
+                                 at::Generator& generator) {
   torch::NoGradGuard no_grad;
   encoder->eval();
   decoder->eval();
@@ -226,7 +227,7 @@ Evaluation evaluate(Encoder& encoder, Decoder& decoder, const Latent& latent, co
 
 // The seeds' tables: seed 000's NRI table (T = 10 and 20) and seed 002's Table 2 (T = 10; its
 // T = 20 table is in an appendix this project does not have). Precision and recall in percent.
-nlohmann::json seed_tables() {
+nlohmann::json layout_seed_tables() {
   nlohmann::json table = nlohmann::json::array();
   auto add = [&](const char* source, const char* seed_method, const char* ours, int64_t timesteps,
                  std::array<double, 6> v) {
@@ -363,8 +364,8 @@ GraphLayoutRunResult train_graph_layout(const GraphLayoutMethod& method, int64_t
   torch::manual_seed(seed);
   const int64_t n = train_data.positions.size(2);
   const Pairs pairs(n);
-  Encoder encoder(pairs, timesteps, config.hidden);
-  Decoder decoder(pairs, config.hidden);
+  LayoutEncoder encoder(pairs, timesteps, config.hidden);
+  LayoutDecoder decoder(pairs, config.hidden);
   const Latent latent{pairs, method.family};
   const Family family = method.family == "topk" ? structgrad::family("topk", {{"k", n - 1}})
                                                 : structgrad::family(method.family);
@@ -406,10 +407,12 @@ GraphLayoutRunResult train_graph_layout(const GraphLayoutMethod& method, int64_t
   };
   double best_validation = -INFINITY;
   auto validation_loss = [&](const at::Tensor&) {
-    const Evaluation v = evaluate(encoder, decoder, latent, family, validation, config.variance, evaluation_noise);
+    const LayoutEvaluation v =
+        evaluate_layout(encoder, decoder, latent, family, validation, config.variance, evaluation_noise);
     if (v.elbo > best_validation) {
       best_validation = v.elbo;
-      const Evaluation t = evaluate(encoder, decoder, latent, family, test, config.variance, evaluation_noise);
+      const LayoutEvaluation t =
+          evaluate_layout(encoder, decoder, latent, family, test, config.variance, evaluation_noise);
       result.elbo = t.elbo;
       result.edge_precision = t.precision;
       result.edge_recall = t.recall;
@@ -457,7 +460,7 @@ std::vector<GraphLayoutRunResult> run_graph_layout(const GraphLayoutConfig& conf
   std::vector<GraphLayoutRunResult> results;
   RunLog log("graph-layout", config.output_directory,
              "method,T,seed,elbo,edge_precision,edge_recall,best_step,train_seconds,first_train_loss,last_train_loss",
-             "validation_neg_elbo", seed_tables(), notes);
+             "validation_neg_elbo", layout_seed_tables(), notes);
   for (int64_t timesteps : config.timesteps) {
     // One data set per T for every run, as the seeds vary the model's initialization over seeds.
     const GraphLayoutData train_data = graph_layout_data(config.train_examples, config.vertices, timesteps, config.seed);

@@ -18,7 +18,7 @@ namespace {
 
 namespace dist = structgrad::distributions;
 
-torch::nn::Sequential dense(const std::vector<int64_t>& widths) {
+torch::nn::Sequential igr_dense(const std::vector<int64_t>& widths) {
   torch::nn::Sequential net;
   for (size_t i = 0; i + 1 < widths.size(); ++i) {
     if (i) net->push_back(torch::nn::ReLU());
@@ -34,9 +34,9 @@ int64_t parameters_per_variable(const RelaxationRun& run, int64_t categories) {
 
 struct IgrVaeImpl : torch::nn::Module {
   IgrVaeImpl(const RelaxationRun& run, int64_t pixels, int64_t variables, int64_t categories)
-      : encoder(register_module(
-            "encoder", dense({pixels, 512, 256, variables * parameters_per_variable(run, categories)}))),
-        decoder(register_module("decoder", dense({variables * categories, 256, 512, pixels}))) {
+      : encoder(register_module("encoder",
+                                igr_dense({pixels, 512, 256, variables * parameters_per_variable(run, categories)}))),
+        decoder(register_module("decoder", igr_dense({variables * categories, 256, 512, pixels}))) {
     if (run.planar_layers > 0) {
       // Small random u and w: nonzero w keeps u_hat's |w|^-2 finite; the flow starts near the identity.
       u = register_parameter("planar_u", 0.1 * torch::randn({run.planar_layers, categories - 1}));

@@ -104,8 +104,8 @@ Batch make_batch(const ListOpsData& data, const at::Tensor& index) {
 
 // The pair of LSTMs (the two directions of a bidirectional LSTM) reading the tokens, with a parent
 // and a child projection of each token's state: theta (B, n, n).
-struct EncoderImpl : torch::nn::Module {
-  EncoderImpl(int64_t embedding, int64_t hidden) : hidden(hidden) {
+struct ListopsEncoderImpl : torch::nn::Module {
+  ListopsEncoderImpl(int64_t embedding, int64_t hidden) : hidden(hidden) {
     embed = register_module("embed", torch::nn::Embedding(kListOpsVocabulary, embedding));
     lstm = register_module(
         "lstm", torch::nn::LSTM(torch::nn::LSTMOptions(embedding, hidden).batch_first(true).bidirectional(true)));
@@ -121,7 +121,7 @@ struct EncoderImpl : torch::nn::Module {
   torch::nn::LSTM lstm{nullptr};
   torch::nn::Linear parent_out{nullptr}, child_out{nullptr};
 };
-TORCH_MODULE(Encoder);
+TORCH_MODULE(ListopsEncoder);
 
 // The GNN classifier over edge weights z (M, B, n, n): logits (M, B, 10).
 struct ClassifierImpl : torch::nn::Module {
@@ -165,13 +165,13 @@ at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& values) {
   return -at::log_softmax(logits, -1).gather(-1, target).squeeze(-1);
 }
 
-struct Evaluation {
+struct ListopsEvaluation {
   double accuracy, precision, recall;  // percent
 };
 
 // One hard sample per expression from the method's law (the true parse for ground_truth).
-Evaluation evaluate(Encoder& encoder, Classifier& classifier, const ListOpsMethod& method, const ListOpsData& data,
-                    int64_t batch_size, at::Generator& noise) {
+ListopsEvaluation evaluate_listops(ListopsEncoder& encoder, Classifier& classifier, const ListOpsMethod& method,
+                                   const ListOpsData& data, int64_t batch_size, at::Generator& noise) {
   torch::NoGradGuard no_grad;
   double correct = 0, precision = 0, recall = 0;
   for (const at::Tensor& index : length_batches(data.lengths, batch_size, c10::nullopt)) {
@@ -193,7 +193,7 @@ Evaluation evaluate(Encoder& encoder, Classifier& classifier, const ListOpsMetho
 
 // Seed 002 Table 3 (unsupervised parsing on ListOps) and seed 000's arborescence table: accuracy,
 // precision and recall in percent, mean and std over initializations.
-nlohmann::json seed_tables() {
+nlohmann::json listops_seed_tables() {
   nlohmann::json table = nlohmann::json::array();
   auto add = [&](const char* source, const char* seed_method, const char* ours, std::array<double, 6> v) {
     table.push_back({{"source", source},
@@ -310,7 +310,7 @@ ListOpsRunResult train_listops(const ListOpsMethod& method, uint64_t seed, const
   TORCH_CHECK_VALUE(config.message_passes >= 1, "listops: message_passes must be positive, got ",
                     config.message_passes);
   torch::manual_seed(seed);
-  Encoder encoder(config.embedding, config.hidden);
+  ListopsEncoder encoder(config.embedding, config.hidden);
   Classifier classifier(config.hidden, config.message_passes);
   const Family family = arborescence::family_with_perturbation(0, method.perturbation);
   const bool ground_truth = method.estimator == "ground_truth";
@@ -346,10 +346,12 @@ ListOpsRunResult train_listops(const ListOpsMethod& method, uint64_t seed, const
   };
   double best_validation = -1;
   auto validation_error = [&](const at::Tensor&) {
-    const Evaluation v = evaluate(encoder, classifier, method, validation, config.batch_size, evaluation_noise);
+    const ListopsEvaluation v =
+        evaluate_listops(encoder, classifier, method, validation, config.batch_size, evaluation_noise);
     if (v.accuracy > best_validation) {
       best_validation = v.accuracy;
-      const Evaluation t = evaluate(encoder, classifier, method, test, config.batch_size, evaluation_noise);
+      const ListopsEvaluation t =
+          evaluate_listops(encoder, classifier, method, test, config.batch_size, evaluation_noise);
       result.accuracy = t.accuracy;
       result.precision = t.precision;
       result.recall = t.recall;
@@ -403,7 +405,7 @@ std::vector<ListOpsRunResult> run_listops(const ListOpsConfig& config) {
   std::vector<ListOpsRunResult> results;
   RunLog log("listops", config.output_directory,
              "method,seed,accuracy,precision,recall,best_step,train_seconds,first_train_loss,last_train_loss",
-             "validation_error", seed_tables(), notes);
+             "validation_error", listops_seed_tables(), notes);
   for (const ListOpsMethod& method : methods) {
     if (!selected(config.only, method.label)) continue;
     for (int64_t s = 0; s < config.seeds; ++s) {

@@ -41,8 +41,9 @@ Children children_of(const double* x, int64_t n) {
 
 // The decoder: a single-layer LSTM over the pre-order tokens (input ids: the 2 types brackets,
 // <end> = 2 types, <bos> = 2 types + 1), predicting the next of the 2 types + 1 outputs.
-struct DecoderImpl : torch::nn::Module {
-  DecoderImpl(int64_t types, int64_t embedding, int64_t hidden) : end_token(2 * types), bos_token(2 * types + 1) {
+struct ParenthesesDecoderImpl : torch::nn::Module {
+  ParenthesesDecoderImpl(int64_t types, int64_t embedding, int64_t hidden)
+      : end_token(2 * types), bos_token(2 * types + 1) {
     embed = register_module("embed", torch::nn::Embedding(2 * types + 2, embedding));
     lstm = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(embedding, hidden).batch_first(true)));
     out = register_module("out", torch::nn::Linear(hidden, 2 * types + 1));
@@ -124,7 +125,7 @@ struct DecoderImpl : torch::nn::Module {
   torch::nn::LSTM lstm{nullptr};
   torch::nn::Linear out{nullptr};
 };
-TORCH_MODULE(Decoder);
+TORCH_MODULE(ParenthesesDecoder);
 
 // A bidirectional LSTM's state per position: (B, n, hidden).
 struct ContextImpl : torch::nn::Module {
@@ -140,8 +141,8 @@ struct ContextImpl : torch::nn::Module {
 TORCH_MODULE(Context);
 
 // q(t | x): a score per position, theta (B, n), of the binary_tree family.
-struct EncoderImpl : torch::nn::Module {
-  EncoderImpl(int64_t types, int64_t embedding, int64_t hidden) {
+struct ParenthesesEncoderImpl : torch::nn::Module {
+  ParenthesesEncoderImpl(int64_t types, int64_t embedding, int64_t hidden) {
     context = register_module("context", Context(types, embedding, hidden));
     score = register_module("score", torch::nn::Linear(hidden, 1));
   }
@@ -149,7 +150,7 @@ struct EncoderImpl : torch::nn::Module {
   Context context{nullptr};
   torch::nn::Linear score{nullptr};
 };
-TORCH_MODULE(Encoder);
+TORCH_MODULE(ParenthesesEncoder);
 
 // RELAX's control variate c(e) = sum over positions of an MLP of (e_i, the position's state).
 struct CriticImpl : torch::nn::Module {
@@ -338,8 +339,8 @@ ParenthesesRunResult train_parentheses(const std::string& method, int64_t types,
   TORCH_CHECK_VALUE(config.hidden >= 2 && config.hidden % 2 == 0,
                     "parentheses: hidden must be even (two LSTM directions), got ", config.hidden);
   torch::manual_seed(seed);
-  Decoder decoder(types, config.embedding, config.hidden);
-  Encoder encoder(types, config.embedding, config.hidden);
+  ParenthesesDecoder decoder(types, config.embedding, config.hidden);
+  ParenthesesEncoder encoder(types, config.embedding, config.hidden);
   Critic critic(types, config.embedding, config.hidden);
   const bool learned = method == "ss_relax";
   const Family family = binary_tree::family();

@@ -14,7 +14,7 @@
 namespace structgrad::experiments {
 namespace {
 
-constexpr const char* kName = "semisupervised";
+constexpr const char* kGridName = "semisupervised";
 const std::vector<std::string> kDatasets{"mnist", "fashion-mnist"};
 const std::vector<std::string> kMethods{"direct", "gsm"};
 
@@ -25,10 +25,10 @@ bool one_of(const std::vector<std::string>& names, const std::string& name) {
 }  // namespace
 
 void check_semisupervised_run(const SemisupervisedRun& run) {
-  TORCH_CHECK_VALUE(one_of(kDatasets, run.dataset), kName, ": dataset must be \"mnist\" or \"fashion-mnist\", got \"",
-                    run.dataset, "\"");
-  TORCH_CHECK_VALUE(one_of(kMethods, run.method), kName, ": method must be \"direct\" or \"gsm\", got \"", run.method,
-                    "\"");
+  TORCH_CHECK_VALUE(one_of(kDatasets, run.dataset), kGridName,
+                    ": dataset must be \"mnist\" or \"fashion-mnist\", got \"", run.dataset, "\"");
+  TORCH_CHECK_VALUE(one_of(kMethods, run.method), kGridName, ": method must be \"direct\" or \"gsm\", got \"",
+                    run.method, "\"");
 }
 
 Table2Figures seed003_table2(const SemisupervisedRun& run) {
@@ -55,13 +55,13 @@ Table2Figures seed003_table2(const SemisupervisedRun& run) {
 }
 
 std::vector<SemisupervisedResult> run_semisupervised(const SemisupervisedConfig& config) {
-  TORCH_CHECK_VALUE(!config.datasets.empty() && !config.methods.empty() && !config.label_counts.empty(), kName,
+  TORCH_CHECK_VALUE(!config.datasets.empty() && !config.methods.empty() && !config.label_counts.empty(), kGridName,
                     ": datasets, methods and labels must each name at least one");
   // Every name checked before any training starts.
   for (const auto& dataset : config.datasets)
     for (const auto& method : config.methods) check_semisupervised_run({dataset, method, 0});
   for (int64_t count : config.label_counts)
-    TORCH_CHECK_VALUE(count >= kSemisupervisedClasses && count % kSemisupervisedClasses == 0, kName,
+    TORCH_CHECK_VALUE(count >= kSemisupervisedClasses && count % kSemisupervisedClasses == 0, kGridName,
                       ": labels must be positive multiples of ", kSemisupervisedClasses, " (class-balanced), got ",
                       count);
 

@@ -39,7 +39,7 @@ std::string value_error(F f) {
   return "no ValueError";
 }
 
-SemisupervisedConfig small_config() {
+SemisupervisedConfig small_semisupervised_config() {
   SemisupervisedConfig config;
   config.batch_size = 40;
   config.labelled_per_batch = 10;
@@ -122,7 +122,7 @@ TEST(Semisupervised, SeedTable2Figures) {
 TEST(Semisupervised, LabelsTeachBothMethodsTheClasses) {
   const ImageDataset data = prototype_classes(64, 400, 100, 1);
   for (const std::string method : {"direct", "gsm"}) {
-    SemisupervisedResult result = train_semisupervised({"mnist", method, 50}, data, small_config());
+    SemisupervisedResult result = train_semisupervised({"mnist", method, 50}, data, small_semisupervised_config());
     ASSERT_EQ(result.accuracy_curve.size(), result.training.curve.size()) << method;
     EXPECT_GT(result.accuracy, 0.8) << method;
     EXPECT_TRUE(std::isfinite(result.bound)) << method;
@@ -132,7 +132,7 @@ TEST(Semisupervised, LabelsTeachBothMethodsTheClasses) {
 
 TEST(Semisupervised, BadInputIsNamed) {
   const ImageDataset data = prototype_classes(16, 100, 20, 2);
-  const SemisupervisedConfig config = small_config();
+  const SemisupervisedConfig config = small_semisupervised_config();
   EXPECT_NE(value_error([&] { train_semisupervised({"mnist", "direct", 100}, data, config); })
                 .find("labels (100) exceeds the training set"),
             std::string::npos);
@@ -157,7 +157,7 @@ TEST(Semisupervised, BadInputIsNamed) {
 TEST(Semisupervised, SmokeRunWritesTableCsvAndJson) {
   const ImageDataset digits = prototype_classes(784, 150, 10, 3);
   const auto root = testing::write_mnist_package("semisupervised_smoke_test", digits.train_images, digits.train_labels);
-  SemisupervisedConfig config = small_config();
+  SemisupervisedConfig config = small_semisupervised_config();
   config.datasets = {"mnist"};
   config.label_counts = {20};
   config.batch_size = 20;

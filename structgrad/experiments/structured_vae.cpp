@@ -56,7 +56,7 @@ Potentials encode(StructuredVae& model, const std::string& encoder, const at::Te
 }
 
 // -log p(x | z) for latents z (S, B, n) and images x (B, pixels): (S, B).
-at::Tensor reconstruction_loss(StructuredVae& model, const at::Tensor& z, const at::Tensor& x) {
+at::Tensor structured_reconstruction_loss(StructuredVae& model, const at::Tensor& z, const at::Tensor& x) {
   at::Tensor logits = model->decoder->forward(at::cat({z, 1 - z}, -1));
   return at::binary_cross_entropy_with_logits(logits, x.expand_as(logits), {}, {}, at::Reduction::None).sum(-1);
 }
@@ -84,8 +84,8 @@ at::Tensor sample_latents(const std::string& encoder, const Potentials& p, int64
   return pairwise_binary::sample(h, p.a.unsqueeze(0).expand(sizes), pairwise_noise(encoder), generator, options);
 }
 
-double test_loss(StructuredVae& model, const StructuredRun& run, const StructuredVaeConfig& config,
-                 const at::Tensor& images) {
+double structured_test_loss(StructuredVae& model, const StructuredRun& run, const StructuredVaeConfig& config,
+                            const at::Tensor& images) {
   torch::NoGradGuard no_grad;
   // One fixed stream of test noise, so that the points of a curve differ by the model only.
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.seed + 1);
@@ -94,7 +94,7 @@ double test_loss(StructuredVae& model, const StructuredRun& run, const Structure
     at::Tensor x = images.slice(0, start, start + 1000);
     Potentials p = encode(model, run.encoder, x);
     at::Tensor z = sample_latents(run.encoder, p, config.eval_samples, generator);
-    total += (reconstruction_loss(model, z, x).mean(0) + unary_kl(p.h)).sum().item<double>();
+    total += (structured_reconstruction_loss(model, z, x).mean(0) + unary_kl(p.h)).sum().item<double>();
   }
   return total / double(images.size(0));
 }
@@ -185,7 +185,7 @@ StructuredVaeResult train_structured_vae(const StructuredRun& run, const ImageDa
   auto objective = [&](const at::Tensor& x) {
     if (run.eps_schedule) options.direct.eps = run.eps_schedule->value(step++);
     Potentials p = encode(model, run.encoder, x);
-    auto f = [&](const at::Tensor& z) { return reconstruction_loss(model, z, x); };
+    auto f = [&](const at::Tensor& z) { return structured_reconstruction_loss(model, z, x); };
     at::Tensor surrogate =
         is_structured(run.encoder)
             ? estimators::direct_pairwise_binary(p.h, p.a, f, options.direct, pairwise, generator).surrogate
@@ -194,8 +194,9 @@ StructuredVaeResult train_structured_vae(const StructuredRun& run, const ImageDa
   };
   StructuredVaeResult result;
   result.encoder = run.encoder;
-  result.training = train(run.label, data.train_images, data.test_images, config, model->parameters(), objective,
-                          [&](const at::Tensor& images) { return test_loss(model, run, config, images); }, generator);
+  result.training = train(
+      run.label, data.train_images, data.test_images, config, model->parameters(), objective,
+      [&](const at::Tensor& images) { return structured_test_loss(model, run, config, images); }, generator);
   if (is_structured(run.encoder))
     result.timings = time_solvers(model, run, data.test_images.slice(0, 0, config.batch_size), generator);
   return result;

@@ -9,7 +9,7 @@
 namespace structgrad::experiments {
 namespace {
 
-StructuredVaeConfig small_config() {
+StructuredVaeConfig small_structured_config() {
   StructuredVaeConfig config;
   config.latents = 4;
   config.hidden = 32;
@@ -24,7 +24,7 @@ StructuredVaeConfig small_config() {
 
 TEST(StructuredVae, EveryEncoderAndEstimatorTrainsWithFiniteDecreasingLoss) {
   const ImageDataset data = testing::prototype_images();
-  StructuredVaeConfig config = small_config();
+  StructuredVaeConfig config = small_structured_config();
   for (const char* general_solver : {"enumeration", "integer_program"}) {
     config.general_solver = general_solver;
     for (const auto& run : structured_vae_runs()) {
@@ -44,7 +44,7 @@ TEST(StructuredVae, EveryEncoderAndEstimatorTrainsWithFiniteDecreasingLoss) {
 
 TEST(StructuredVae, BadRunsAreNamed) {
   const ImageDataset data = testing::prototype_images();
-  StructuredVaeConfig config = small_config();
+  StructuredVaeConfig config = small_structured_config();
   StructuredRun bad_encoder{"bad", "tree", "direct", {}, {}};
   StructuredRun bad_estimator{"bad", "general", "arm", {}, {}};
   for (const auto& [run, word] : {std::pair{bad_encoder, "encoder"}, std::pair{bad_estimator, "direct"}}) {
@@ -57,7 +57,7 @@ TEST(StructuredVae, BadRunsAreNamed) {
   }
   config.general_solver = "max_flow";
   EXPECT_THROW(train_structured_vae(structured_vae_runs().back(), data, config), c10::ValueError);
-  config = small_config();
+  config = small_structured_config();
   config.latents = 20;
   EXPECT_THROW(train_structured_vae(structured_vae_runs().front(), data, config), c10::ValueError);
 }

@@ -112,8 +112,8 @@ class ReviewWriter {
 
 // The encoder: embeddings, one or three width-3 convolutions with ReLU, a logit per token and,
 // for correlated_topk, a logit per adjacent pair from the two tokens' features.
-struct EncoderImpl : torch::nn::Module {
-  EncoderImpl(int64_t vocabulary, int64_t embedding, int64_t channels, int64_t layers) {
+struct SubsetEncoderImpl : torch::nn::Module {
+  SubsetEncoderImpl(int64_t vocabulary, int64_t embedding, int64_t channels, int64_t layers) {
     embed = register_module("embed", torch::nn::Embedding(vocabulary, embedding));
     for (int64_t l = 0; l < layers; ++l) {
       auto options = torch::nn::Conv1dOptions(l == 0 ? embedding : channels, channels, 3).padding(1);
@@ -139,11 +139,11 @@ struct EncoderImpl : torch::nn::Module {
   std::vector<torch::nn::Conv1d> convolutions;
   torch::nn::Linear token_logit{nullptr}, pair_logit{nullptr};
 };
-TORCH_MODULE(Encoder);
+TORCH_MODULE(SubsetEncoder);
 
 // The decoder: the mean of the selected tokens' embeddings, then an MLP to a rating in (0, 1).
-struct DecoderImpl : torch::nn::Module {
-  DecoderImpl(int64_t vocabulary, int64_t embedding, int64_t hidden) {
+struct SubsetDecoderImpl : torch::nn::Module {
+  SubsetDecoderImpl(int64_t vocabulary, int64_t embedding, int64_t hidden) {
     embed = register_module("embed", torch::nn::Embedding(vocabulary, embedding));
     fc1 = register_module("fc1", torch::nn::Linear(embedding, hidden));
     fc2 = register_module("fc2", torch::nn::Linear(hidden, 1));
@@ -158,20 +158,20 @@ struct DecoderImpl : torch::nn::Module {
   torch::nn::Embedding embed{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 };
-TORCH_MODULE(Decoder);
+TORCH_MODULE(SubsetDecoder);
 
 SubsetSelectionData rows(const SubsetSelectionData& data, const at::Tensor& index) {
   return {data.tokens.index_select(0, index), data.annotation.index_select(0, index),
           data.rating.index_select(0, index)};
 }
 
-struct Evaluation {
+struct SubsetEvaluation {
   double mse, precision;
 };
 
 // MAP selection: test MSE and the percentage of selected tokens inside the annotation.
-Evaluation evaluate(Encoder& encoder, Decoder& decoder, const Family& family, bool pairs, int64_t k,
-                    const SubsetSelectionData& data) {
+SubsetEvaluation evaluate_subset(SubsetEncoder& encoder, SubsetDecoder& decoder, const Family& family, bool pairs,
+                                 int64_t k, const SubsetSelectionData& data) {
   torch::NoGradGuard no_grad;
   const int64_t length = data.tokens.size(1);
   at::Tensor theta = encoder->forward(data.tokens, pairs).to(at::kDouble);
@@ -185,7 +185,7 @@ Evaluation evaluate(Encoder& encoder, Decoder& decoder, const Family& family, bo
 // The seeds' tables: seed 000's L2X table (its model column names "Simple" for the four topk
 // rows and is blank for the correlated one) and seed 002's Table 1 (Aroma). MSE as the seeds
 // print it, in units of 1e-2; precision in percent.
-nlohmann::json seed_tables() {
+nlohmann::json subset_seed_tables() {
   nlohmann::json table = nlohmann::json::array();
   auto add = [&](const char* source, const char* seed_method, const char* ours, const char* encoder,
                  std::vector<std::array<double, 4>> by_k) {
@@ -292,8 +292,8 @@ SubsetRunResult train_subset_selection(const SubsetMethod& method, const std::st
                     train_data.tokens.size(1), "], got ", k);
   torch::manual_seed(seed);
   const int64_t vocabulary = subset_selection_vocabulary(config.data);
-  Encoder encoder(vocabulary, config.embedding, config.channels, encoder_kind == "simple" ? 1 : 3);
-  Decoder decoder(vocabulary, config.embedding, config.hidden);
+  SubsetEncoder encoder(vocabulary, config.embedding, config.channels, encoder_kind == "simple" ? 1 : 3);
+  SubsetDecoder decoder(vocabulary, config.embedding, config.hidden);
   const Family family = structgrad::family(method.family, {{"k", k}});
   const bool pairs = method.family == "correlated_topk";
   const int64_t length = train_data.tokens.size(1);
@@ -325,10 +325,10 @@ SubsetRunResult train_subset_selection(const SubsetMethod& method, const std::st
   };
   double best_validation = INFINITY;
   auto validation_mse = [&](const at::Tensor&) {
-    const Evaluation v = evaluate(encoder, decoder, family, pairs, k, validation);
+    const SubsetEvaluation v = evaluate_subset(encoder, decoder, family, pairs, k, validation);
     if (v.mse < best_validation) {
       best_validation = v.mse;
-      const Evaluation t = evaluate(encoder, decoder, family, pairs, k, test);
+      const SubsetEvaluation t = evaluate_subset(encoder, decoder, family, pairs, k, test);
       result.mse = t.mse;
       result.precision = t.precision;
       result.best_step = int64_t(train_losses.size());
@@ -374,7 +374,7 @@ std::vector<SubsetRunResult> run_subset_selection(const SubsetSelectionConfig& c
   std::vector<SubsetRunResult> results;
   RunLog log("subset-selection", config.output_directory,
              "method,encoder,k,seed,mse,precision,best_step,train_seconds,first_train_loss,last_train_loss",
-             "validation_mse", seed_tables(), notes);
+             "validation_mse", subset_seed_tables(), notes);
   for (const std::string& encoder : config.encoders)
     for (int64_t k : config.ks)
       for (const SubsetMethod& method : methods) {

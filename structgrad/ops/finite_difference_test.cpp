@@ -7,7 +7,7 @@
 namespace structgrad::ops {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 at::Tensor softmax_solver(const at::Tensor& z) { return at::softmax(z, -1); }
 

@@ -18,7 +18,7 @@ namespace {
 
 using core::log_add;
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+using core::kNegInf;
 
 // exp(a - total), with exp(-inf) = 0 spelled out so that -inf - -inf never appears.
 double weight(double a, double total) { return a == kNegInf ? 0.0 : std::exp(a - total); }

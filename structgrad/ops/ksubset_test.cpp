@@ -8,7 +8,7 @@
 namespace structgrad::ops {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // log Z as plain differentiable torch ops (the unrolled DP, in linear space: fine for the
 // moderate logits of the comparison), for comparison with the custom backward.

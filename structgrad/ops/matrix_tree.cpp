@@ -52,8 +52,8 @@ Elimination run(const at::Tensor& theta, bool directed, int64_t root, bool want_
 
 // d marginals . g: the Hessian of log Z applied to g, from the input and the state the forward
 // left.
-at::Tensor marginals_backward(const at::Tensor& t, const at::Tensor& state, const at::Tensor& grad, bool directed,
-                              int64_t root) {
+at::Tensor matrix_tree_marginals_backward(const at::Tensor& t, const at::Tensor& state, const at::Tensor& grad,
+                                          bool directed, int64_t root) {
   at::Tensor g = grad.to(at::kDouble).expand_as(t).contiguous();
   const int64_t n = t.size(-1), instances = t.numel() / (n * n), state_size = solvers::MatrixTreeWorkspace::state_size(n);
   at::Tensor out = at::empty_like(t);
@@ -87,7 +87,7 @@ struct Graph {
 
 bool may_need_gradient(const at::Tensor& theta) { return theta.requires_grad() && at::GradMode::is_enabled(); }
 
-class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
+class MatrixTreeMarginalsFunction : public torch::autograd::Function<MatrixTreeMarginalsFunction> {
  public:
   // keep_state: whether a backward may follow (decided by the caller: in here gradients are off).
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
@@ -99,12 +99,12 @@ class MarginalsFunction : public torch::autograd::Function<MarginalsFunction> {
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const Graph g = Graph::load(ctx);
-    return {marginals_backward(g.input, g.state, grads[0], g.directed, g.root), at::Tensor(), at::Tensor(),
+    return {matrix_tree_marginals_backward(g.input, g.state, grads[0], g.directed, g.root), at::Tensor(), at::Tensor(),
             at::Tensor()};
   }
 };
 
-class LogPartitionFunction : public torch::autograd::Function<LogPartitionFunction> {
+class MatrixTreeLogPartitionFunction : public torch::autograd::Function<MatrixTreeLogPartitionFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& theta, bool directed,
                             int64_t root) {
@@ -114,14 +114,14 @@ class LogPartitionFunction : public torch::autograd::Function<LogPartitionFuncti
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const Graph g = Graph::load(ctx);
-    at::Tensor mu = MarginalsFunction::apply(g.input, g.directed, g.root, may_need_gradient(g.input));
+    at::Tensor mu = MatrixTreeMarginalsFunction::apply(g.input, g.directed, g.root, may_need_gradient(g.input));
     // An undirected edge's marginal is shared by its two entries.
     if (!g.directed) mu = mu / 2;
     return {grads[0].unsqueeze(-1).unsqueeze(-1) * mu, at::Tensor(), at::Tensor()};
   }
 };
 
-void check_input(const char* function, const at::Tensor& theta, int64_t root) {
+void check_matrix_tree_input(const char* function, const at::Tensor& theta, int64_t root) {
   check::logits_shape(function, "theta", theta, 2);
   TORCH_CHECK_VALUE(theta.size(-1) == theta.size(-2), function, ": theta must be square (*batch, n, n), got ",
                     check::shape_string(theta.sizes()));
@@ -135,13 +135,13 @@ void check_input(const char* function, const at::Tensor& theta, int64_t root) {
 }  // namespace
 
 at::Tensor matrix_tree_log_partition(const at::Tensor& theta, bool directed, int64_t root) {
-  check_input("matrix_tree_log_partition", theta, root);
-  return LogPartitionFunction::apply(theta, directed, root);
+  check_matrix_tree_input("matrix_tree_log_partition", theta, root);
+  return MatrixTreeLogPartitionFunction::apply(theta, directed, root);
 }
 
 at::Tensor matrix_tree_marginals(const at::Tensor& theta, bool directed, int64_t root) {
-  check_input("matrix_tree_marginals", theta, root);
-  return MarginalsFunction::apply(theta, directed, root, may_need_gradient(theta));
+  check_matrix_tree_input("matrix_tree_marginals", theta, root);
+  return MatrixTreeMarginalsFunction::apply(theta, directed, root, may_need_gradient(theta));
 }
 
 }  // namespace structgrad::ops

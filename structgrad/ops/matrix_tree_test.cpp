@@ -7,7 +7,7 @@
 namespace structgrad::ops {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // Every spanning arborescence rooted at `root` as a parent array, by filtering all parent
 // functions for acyclicity: the obviously-correct reference.

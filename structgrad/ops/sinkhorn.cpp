@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "structgrad/core/check.h"
+#include "structgrad/core/log_space.h"
 #include "structgrad/ops/finite_difference.h"
 
 namespace structgrad::ops {
 namespace {
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+using core::kNegInf;
 
 // Runs body(b) for every matrix b of the batch, in parallel.
 template <typename Body>

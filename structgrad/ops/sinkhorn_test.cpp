@@ -7,7 +7,7 @@
 namespace structgrad::ops {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 double max_abs(const at::Tensor& t) { return t.abs().max().item<double>(); }
 

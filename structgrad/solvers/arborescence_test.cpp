@@ -46,7 +46,7 @@ void expect_arborescence(const std::vector<int64_t>& parent, const std::vector<d
 
 // The best weight over every arborescence of the complete digraph rooted at root; -inf if none
 // uses present edges only.
-double brute_force_max(const std::vector<double>& w, int64_t n, int64_t root) {
+double brute_force_max_arborescence(const std::vector<double>& w, int64_t n, int64_t root) {
   double best = kAbsent;
   for (const auto& parent : arborescences(n, root)) best = std::max(best, arborescence_weight(parent, w, n, root));
   return best;
@@ -91,7 +91,7 @@ TEST(Arborescence, MatchesBruteForceOnSevenVertices) {
     const int64_t root = trial;
     auto w = random_digraph(n, 0.2, /*integer=*/trial % 2 == 1, rng);
     auto result = max_arborescence(w.data(), n, root);
-    double best = brute_force_max(w, n, root);
+    double best = brute_force_max_arborescence(w, n, root);
     ASSERT_EQ(result.status, ArborescenceStatus::kOptimal);
     expect_arborescence(result.parent, w, n, root);
     EXPECT_NEAR(result.weight, best, 1e-9);
@@ -132,7 +132,7 @@ TEST(Arborescence, NestedCycles) {
   set(0, 1, 1);
   set(0, 3, 0);
   auto result = max_arborescence(w.data(), n);
-  double best = brute_force_max(w, n, 0);
+  double best = brute_force_max_arborescence(w, n, 0);
   ASSERT_EQ(result.status, ArborescenceStatus::kOptimal);
   expect_arborescence(result.parent, w, n, 0);
   EXPECT_EQ(result.weight, best);

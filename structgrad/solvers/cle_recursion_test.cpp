@@ -25,16 +25,16 @@ using testing::program_log_prob;
 
 // A random instance: scores s = -log E, with the diagonal, the edges into root and a fraction
 // p_absent of the others absent.
-struct Instance {
+struct CleInstance {
   int64_t n, root;
   std::vector<double> scores;
   std::vector<uint8_t> present;
 };
 
-Instance random_instance(int64_t n, double p_absent, double scale, std::mt19937_64& rng) {
+CleInstance random_cle_instance(int64_t n, double p_absent, double scale, std::mt19937_64& rng) {
   std::normal_distribution<double> normal(0, scale);
   std::bernoulli_distribution absent(p_absent);
-  Instance instance{n, std::uniform_int_distribution<int64_t>(0, n - 1)(rng), std::vector<double>(n * n),
+  CleInstance instance{n, std::uniform_int_distribution<int64_t>(0, n - 1)(rng), std::vector<double>(n * n),
                     std::vector<uint8_t>(n * n)};
   for (int64_t u = 0; u < n; ++u)
     for (int64_t v = 0; v < n; ++v) {
@@ -54,7 +54,7 @@ std::vector<double> indicator(const std::vector<int64_t>& parent) {
 
 // The minimum-sum arborescence under E = exp(-s) over every arborescence of the complete
 // digraph; empty when none uses present edges only.
-std::vector<double> brute_force_minimum(const Instance& instance) {
+std::vector<double> brute_force_minimum(const CleInstance& instance) {
   const int64_t n = instance.n;
   std::vector<int64_t> best;
   double best_sum = INFINITY;
@@ -74,14 +74,14 @@ std::vector<double> brute_force_minimum(const Instance& instance) {
 }
 
 // The existing solver's maximum arborescence on the weights -E; empty when there is none.
-std::vector<double> solver_minimum(const Instance& instance) {
+std::vector<double> solver_minimum(const CleInstance& instance) {
   std::vector<double> w(instance.n * instance.n);
   for (size_t e = 0; e < w.size(); ++e) w[e] = instance.present[e] ? -std::exp(-instance.scores[e]) : -INFINITY;
   ArborescenceResult result = max_arborescence(w.data(), instance.n, instance.root);
   return result.status == ArborescenceStatus::kOptimal ? indicator(result.parent) : std::vector<double>{};
 }
 
-std::vector<double> structure_of(const Recursion& algorithm) {
+std::vector<double> cle_structure_of(const Recursion& algorithm) {
   std::vector<double> x(algorithm.structure_size(), 0);
   algorithm.combine(x.data());
   return x;
@@ -90,11 +90,11 @@ std::vector<double> structure_of(const Recursion& algorithm) {
 // Runs CLE on the instance and checks the trace against its replay: the replay accepts it, has
 // one group per entry, ends in the same structure, and the trace has (n - 1) + cycles entries.
 // Returns the structure (empty when infeasible) and the number of contracted cycles.
-std::pair<std::vector<double>, int64_t> run_and_replay(const Instance& instance) {
+std::pair<std::vector<double>, int64_t> run_and_replay(const CleInstance& instance) {
   ChuLiuEdmondsRecursion cle(instance.n, instance.root);
   RecursionRun r = run(cle, instance.scores.data(), instance.present.data());
   if (r.status != RecursionRun::Status::kOk) return {{}, 0};
-  std::vector<double> x = structure_of(cle);
+  std::vector<double> x = cle_structure_of(cle);
   const int64_t cycles = cle.contractions();
   EXPECT_EQ(int64_t(r.trace.size()), instance.n - 1 + cycles);
   TraceProgram p;
@@ -102,7 +102,7 @@ std::pair<std::vector<double>, int64_t> run_and_replay(const Instance& instance)
   EXPECT_TRUE(status.ok) << status.message;
   EXPECT_EQ(p.num_groups(), int64_t(r.trace.size()));
   EXPECT_EQ(cle.contractions(), cycles);
-  EXPECT_EQ(structure_of(cle), x);
+  EXPECT_EQ(cle_structure_of(cle), x);
   return {x, cycles};
 }
 
@@ -119,7 +119,7 @@ TEST(ChuLiuEdmondsRecursion, OneNodeIsTheEmptyTree) {
   RecursionRun r = run(cle, s.data(), present.data());
   EXPECT_EQ(r.status, RecursionRun::Status::kOk);
   EXPECT_TRUE(r.trace.empty());
-  EXPECT_EQ(structure_of(cle), std::vector<double>{0.0});
+  EXPECT_EQ(cle_structure_of(cle), std::vector<double>{0.0});
 }
 
 // CLE with a record of the zero-residual rule: at every level, the keys already chosen that
@@ -158,7 +158,7 @@ TEST(ChuLiuEdmondsRecursion, NoGroupHoldsTwoZeroResiduals) {
   std::mt19937_64 rng(14);
   for (int trial = 0; trial < 200; ++trial) {
     const int64_t n = 2 + trial % 40;
-    Instance instance = random_instance(n, 0.0, 2.0, rng);
+    CleInstance instance = random_cle_instance(n, 0.0, 2.0, rng);
     RecordedChuLiuEdmonds cle(n, instance.root);
     RecursionRun r = run(cle, instance.scores.data(), instance.present.data());
     ASSERT_EQ(r.status, RecursionRun::Status::kOk);
@@ -172,7 +172,7 @@ TEST(ChuLiuEdmondsRecursion, SmallInstancesGiveTheMinimumArborescence) {
   int64_t infeasible = 0, contracted = 0, deep = 0;
   for (int trial = 0; trial < 1000; ++trial) {
     const int64_t n = 2 + trial % 5;
-    Instance instance = random_instance(n, trial % 3 == 0 ? 0.4 : 0.0, 2.0, rng);
+    CleInstance instance = random_cle_instance(n, trial % 3 == 0 ? 0.4 : 0.0, 2.0, rng);
     std::vector<double> expected = brute_force_minimum(instance);
     ASSERT_EQ(solver_minimum(instance), expected) << "trial " << trial;
     auto [x, cycles] = run_and_replay(instance);
@@ -193,7 +193,7 @@ TEST(ChuLiuEdmondsRecursion, LargeInstancesMatchTheArborescenceSolver) {
     int64_t most_cycles = 0;
     for (int trial = 0; trial < 20; ++trial) {
       const int64_t n = 30 + (trial * 7) % 31;
-      Instance instance = random_instance(n, trial % 2 ? 0.2 : 0.0, scale, rng);
+      CleInstance instance = random_cle_instance(n, trial % 2 ? 0.2 : 0.0, scale, rng);
       auto [x, cycles] = run_and_replay(instance);
       ASSERT_FALSE(x.empty()) << "scale " << scale << ", trial " << trial;
       EXPECT_EQ(x, solver_minimum(instance)) << "scale " << scale << ", trial " << trial << ", n " << n;
@@ -226,11 +226,11 @@ TEST(ChuLiuEdmondsRecursion, ReplayRejectsWrongTraces) {
   // A complete 5-node instance whose run contracts a cycle.
   std::mt19937_64 rng(13);
   const int64_t n = 5;
-  Instance instance = random_instance(n, 0.0, 2.0, rng);
+  CleInstance instance = random_cle_instance(n, 0.0, 2.0, rng);
   ChuLiuEdmondsRecursion cle(n, instance.root);
   RecursionRun r = run(cle, instance.scores.data(), instance.present.data());
   while (cle.contractions() == 0) {
-    instance = random_instance(n, 0.0, 2.0, rng);
+    instance = random_cle_instance(n, 0.0, 2.0, rng);
     cle = ChuLiuEdmondsRecursion(n, instance.root);
     r = run(cle, instance.scores.data(), instance.present.data());
   }
@@ -302,7 +302,7 @@ void check_trace_distribution(int64_t n, int64_t root, const std::vector<double>
       if (replay(cle, trace.data(), length, present.data(), p).ok) {
         index.emplace(trace, int64_t(probability.size()));
         probability.push_back(std::exp(program_log_prob(p, theta)));
-        structures.push_back(structure_of(cle));
+        structures.push_back(cle_structure_of(cle));
       }
       int64_t i = 0;
       while (i < length && ++digits[i] == int64_t(keys.size())) digits[i++] = 0;
@@ -334,7 +334,7 @@ void check_trace_distribution(int64_t n, int64_t root, const std::vector<double>
     auto found = index.find(r.trace);
     ASSERT_NE(found, index.end()) << "a sampled trace is missing from the enumeration";
     ++trace_counts[found->second];
-    const std::vector<double> x = structure_of(cle);
+    const std::vector<double> x = cle_structure_of(cle);
     ASSERT_EQ(x, structures[found->second]);
     ++structure_counts[structure_index.at(x)];
   }

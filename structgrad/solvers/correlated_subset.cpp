@@ -6,10 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "structgrad/core/log_space.h"
+
 namespace structgrad::solvers {
 namespace {
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+using core::kNegInf;
 
 // log w of a table entry with its derivative along the direction v: the derivative of a log-sum
 // is the weighted mean of the terms' derivatives, which is what makes the tangent pass the

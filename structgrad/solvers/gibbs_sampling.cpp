@@ -16,7 +16,7 @@ namespace {
 
 using core::log_add;
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using core::kInf;
 
 uint64_t splitmix64(uint64_t& x) {
   uint64_t z = (x += 0x9E3779B97F4A7C15ull);
@@ -97,7 +97,7 @@ double bound_of(const std::vector<double>& cost, int64_t root) {
   return bound;
 }
 
-bool all_reachable(const std::vector<double>& cost) {
+bool all_vertices_reachable(const std::vector<double>& cost) {
   return std::all_of(cost.begin(), cost.end(), [](double c) { return c < kInf; });
 }
 
@@ -191,7 +191,7 @@ TreeSampleStatus gibbs_arborescence(const double* theta, int64_t n, int64_t root
   TreeSampleStatus status;
   const WalkTable walk(theta, n, root);
   const std::vector<double> cost = walk_costs(theta, walk, n, root);
-  if (!all_reachable(cost)) {
+  if (!all_vertices_reachable(cost)) {
     status.unreachable = true;
     return status;
   }

@@ -4,12 +4,13 @@
 #include <cstring>
 #include <limits>
 
+#include "structgrad/core/log_space.h"
 #include "structgrad/core/vector_clones.h"
 
 namespace structgrad::solvers {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using core::kInf;
 
 // The row scans are minimum reductions and conditional updates over the columns. Written as
 // scalar loops, GCC turns their selects into branches (mispredicted about ln n times a scan)

@@ -8,12 +8,13 @@
 #include <set>
 #include <utility>
 
+#include "structgrad/core/log_space.h"
 #include "structgrad/solvers/enumerate.h"
 
 namespace structgrad::solvers {
 namespace {
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+using core::kNegInf;
 
 double score_of(const std::vector<double>& w, const std::vector<int64_t>& column_of_row) {
   const int64_t n = int64_t(column_of_row.size());

@@ -6,13 +6,14 @@
 #include <optional>
 #include <vector>
 
+#include "structgrad/core/log_space.h"
 #include "structgrad/core/vector_clones.h"
 #include "structgrad/core/vector_exp.h"
 
 namespace structgrad::solvers {
 namespace {
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+using core::kNegInf;
 
 // A number with a tangent, for the Hessian-vector product of the marginals' backward.
 struct Dual {

@@ -9,7 +9,7 @@
 namespace structgrad::arborescence {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 at::Tensor brute_force_map(const at::Tensor& theta, int64_t root) {
   at::Tensor all = enumerate(theta.size(-1), root);

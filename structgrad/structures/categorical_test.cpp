@@ -7,7 +7,7 @@
 namespace structgrad::categorical {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 TEST(Categorical, MapIsArgmax) {
   at::Tensor theta = at::tensor({0.1, 2.0, -1.0, 1.5}, at::kDouble).view({1, 4});

@@ -8,7 +8,7 @@
 namespace structgrad::correlated_topk {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // theta for n items: (batch, 2n - 1) standard normal times `scale`.
 at::Tensor scores(int64_t batch, int64_t n, double scale, uint64_t seed) {

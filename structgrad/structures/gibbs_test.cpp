@@ -21,7 +21,7 @@
 namespace structgrad {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 struct Case {
   std::string family;

@@ -13,11 +13,12 @@
 #include "structgrad/structures/registry.h"
 #include "structgrad/structures/spanning_tree.h"
 #include "structgrad/structures/topk.h"
+#include "structgrad/testing/testing.h"
 
 namespace structgrad {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // `torch.ops.<namespace>.<op>` in TorchScript compiled from C++. torch::jit::compile's own
 // resolver maps `torch` to the aten builtins only (Python's resolver and the loader of saved

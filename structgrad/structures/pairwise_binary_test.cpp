@@ -9,7 +9,7 @@
 namespace structgrad::pairwise_binary {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 at::Tensor symmetric(int64_t batch, int64_t n, uint64_t seed, bool nonnegative) {
   at::Tensor a = at::randn({batch, n, n}, seeded(seed), at::kDouble).triu(1);

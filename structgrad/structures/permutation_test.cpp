@@ -10,7 +10,7 @@
 namespace structgrad::permutation {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // <theta, x> for every enumerated x: (*batch, n!).
 at::Tensor scores_of_all(const at::Tensor& theta, const at::Tensor& all) {

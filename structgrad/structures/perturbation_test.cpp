@@ -14,7 +14,7 @@
 namespace structgrad {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // theta perturbed by `perturbation` with noise drawn by torch here, not by graph::perturb_edges:
 // one draw per undirected edge (the upper triangle's, mirrored) when symmetric.

@@ -22,7 +22,7 @@
 namespace structgrad {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 at::Tensor scores(at::IntArrayRef sizes, uint64_t seed, double scale = 1.0) {
   return at::randn(sizes, seeded(seed), at::kDouble) * scale;
@@ -34,13 +34,13 @@ at::Tensor symmetric(int64_t n, uint64_t seed) {
 }
 
 // Families with a log_prob of X built from trace probabilities, each on a small theta.
-struct Case {
+struct RecursiveCase {
   const char* name;
   Family family;
   at::Tensor theta;
 };
 
-std::vector<Case> cases() {
+std::vector<RecursiveCase> cases() {
   return {{"topk", topk::family(2), scores({5}, 1)},
           {"ranking", ranking::family(), scores({4}, 2)},
           {"matching", matching::family(), scores({3, 3}, 3)},
@@ -132,7 +132,7 @@ TEST(RecursiveFamilies, ConditionalGumbelMatchesRejectionSampling) {
   // E | T against rejection sampling: of many unconditional draws keep those whose trace is the
   // most frequent one, and compare their perturbations with conditional draws given that trace.
   const int64_t draws = 60000;
-  std::vector<Case> all = cases();
+  std::vector<RecursiveCase> all = cases();
   all.push_back({"arborescence", arborescence::family(1), scores({3, 3}, 54)});
   for (auto& c : all) {
     std::vector<int64_t> repeated{draws};

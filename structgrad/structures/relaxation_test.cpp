@@ -12,7 +12,7 @@
 namespace structgrad {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 // Random theta of a family's event shape; symmetric for spanning trees.
 at::Tensor random_theta(const std::string& name, int64_t batch, int64_t n, uint64_t seed) {
@@ -33,12 +33,12 @@ double relative_error(const at::Tensor& a, const at::Tensor& b) {
   return ((a - b).abs().max() / b.abs().max()).item<double>();
 }
 
-struct Case {
+struct RelaxationCase {
   std::string family, regularizer;
 };
 
 TEST(Relaxation, FiniteDifferenceBackwardAgreesWithTheCustomOneForEveryFamily) {
-  const std::vector<Case> cases = {{"categorical", "entropy"},       {"categorical", "euclidean"},
+  const std::vector<RelaxationCase> cases = {{"categorical", "entropy"},       {"categorical", "euclidean"},
                                    {"topk", "exponential_family"},   {"topk", "euclidean"},
                                    {"topk", "categorical_entropy"},  {"topk", "binary_entropy"},
                                    {"spanning_tree", ""},            {"arborescence", ""}};

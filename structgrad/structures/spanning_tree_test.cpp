@@ -9,7 +9,7 @@
 namespace structgrad::spanning_tree {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 at::Tensor symmetric(int64_t batch, int64_t n, uint64_t seed) {
   at::Tensor t = at::randn({batch, n, n}, seeded(seed), at::kDouble);

@@ -8,7 +8,7 @@
 namespace structgrad::topk {
 namespace {
 
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+using testing::seeded;
 
 TEST(Topk, MapIsTheBestSubsetByEnumeration) {
   at::Tensor theta = at::randn({20, 7}, seeded(1), at::kDouble);

@@ -1,5 +1,5 @@
-// Helpers for the GoogleTest suites only (not part of the installed API): a float64
-// finite-difference gradient check and chi-square critical values.
+// Helpers for the GoogleTest suites only (not part of the installed API): seeded generators, a
+// float64 finite-difference gradient check and chi-square critical values.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -10,6 +10,9 @@
 #include <functional>
 
 namespace structgrad::testing {
+
+// A CPU generator with a fixed seed, so that every draw in a test is the same on every run.
+inline at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
 // Checks the analytic Jacobian of fn (tensor -> tensor) at x against central differences,
 // like torch.autograd.gradcheck: returns the largest absolute difference.
