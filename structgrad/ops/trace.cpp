@@ -44,7 +44,12 @@ TraceSample recursive_trace(const at::Tensor& theta, const at::Tensor& present, 
   const int64_t instances = theta.size(0), keys = theta.size(1);
   at::Tensor noise = perturb ? gumbel_noise({instances, keys}, at::kDouble, generator)
                              : at::zeros({instances, keys}, at::kDouble);
-  at::Tensor scores = (theta.detach().to(at::kDouble) + noise).contiguous();
+  // theta + noise, in float64 for the solver and in theta's dtype (differentiable) for the
+  // caller. Where those are one tensor (float64 theta that needs no gradient), it is written
+  // into the noise's buffer: a fresh tensor of the batch's size costs more than the recursion.
+  const bool own_buffer = theta.scalar_type() == at::kDouble && !theta.requires_grad();
+  at::Tensor perturbed = own_buffer ? at::Tensor() : theta + noise.to(theta.scalar_type());
+  at::Tensor scores = noise.add_(theta.detach());
   at::Tensor mask = as_bytes(present);
   const int64_t structure_size = factory()->structure_size();
   at::Tensor structure = at::zeros({instances, structure_size}, at::kDouble);
@@ -71,7 +76,7 @@ TraceSample recursive_trace(const at::Tensor& theta, const at::Tensor& present, 
     std::copy(traces[b].begin(), traces[b].end(), trace.data_ptr<int64_t>() + b * longest);
     lengths.data_ptr<int64_t>()[b] = int64_t(traces[b].size());
   }
-  return {structure.to(theta.scalar_type()), trace, lengths, theta + noise.to(theta.scalar_type())};
+  return {structure.to(theta.scalar_type()), trace, lengths, own_buffer ? scores : perturbed};
 }
 
 TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, const at::Tensor& lengths,
@@ -118,7 +123,7 @@ TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, 
   out.group_offsets = at::empty({total_groups + 1}, at::kLong);
   out.instance_groups = at::empty({instances + 1}, at::kLong);
   out.present = mask.to(at::kBool);
-  if (single_group) out.exit_level = at::empty({instances, keys}, at::kLong);
+  if (single_group) out.exit_level = at::empty({instances, keys}, at::kInt);
   int64_t* members = out.members.data_ptr<int64_t>();
   int64_t* member_group = out.member_group.data_ptr<int64_t>();
   int64_t* chosen = out.chosen.data_ptr<int64_t>();
@@ -130,7 +135,7 @@ TracePrograms replay_traces(const at::Tensor& present, const at::Tensor& trace, 
     instance_groups[b] = g;
     const auto& p = programs[b];
     if (single_group)
-      std::copy(p.exit_level.begin(), p.exit_level.end(), out.exit_level.data_ptr<int64_t>() + b * keys);
+      std::copy(p.exit_level.begin(), p.exit_level.end(), out.exit_level.data_ptr<int32_t>() + b * keys);
     for (int64_t local = 0; local < p.num_groups(); ++local, ++g) {
       group_offsets[g] = m;
       chosen[g] = p.chosen[local];
@@ -201,14 +206,14 @@ double logaddexp(double a, double b) {
 GroupSums level_sums(const double* theta, int64_t keys, const TracePrograms& p) {
   const int64_t instances = p.instance_groups.size(0) - 1;
   const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
-  const int64_t* exit_level = p.exit_level.data_ptr<int64_t>();
+  const int32_t* exit_level = p.exit_level.data_ptr<int32_t>();
   GroupSums sums{{}, std::vector<double>(p.chosen.size(0), 0), {}};
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
     std::vector<double> top, total;
     for (int64_t b = begin; b < end; ++b) {
       const int64_t first = instance_groups[b], levels = instance_groups[b + 1] - first;
       const double* row = theta + b * keys;
-      const int64_t* exits = exit_level + b * keys;
+      const int32_t* exits = exit_level + b * keys;
       top.assign(levels + 1, -std::numeric_limits<double>::infinity());
       total.assign(levels + 1, 0.0);
       for (int64_t k = 0; k < keys; ++k)
@@ -231,7 +236,7 @@ void single_group_gradient(const double* theta, int64_t keys, const TraceProgram
                            const double* upstream, double* grad) {
   const int64_t instances = p.instance_groups.size(0) - 1;
   const int64_t* instance_groups = p.instance_groups.data_ptr<int64_t>();
-  const int64_t* exit_level = p.exit_level.data_ptr<int64_t>();
+  const int32_t* exit_level = p.exit_level.data_ptr<int32_t>();
   const int64_t* chosen = p.chosen.data_ptr<int64_t>();
   at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
     std::vector<double> prefix;
@@ -240,7 +245,7 @@ void single_group_gradient(const double* theta, int64_t keys, const TraceProgram
       prefix.assign(levels + 1, -std::numeric_limits<double>::infinity());
       for (int64_t l = 0; l < levels; ++l) prefix[l + 1] = logaddexp(prefix[l], -sums.log_sum[first + l]);
       const double* row = theta + b * keys;
-      const int64_t* exits = exit_level + b * keys;
+      const int32_t* exits = exit_level + b * keys;
       double* out = grad + b * keys;
       for (int64_t k = 0; k < keys; ++k)
         if (exits[k] > 0) out[k] = -std::exp(row[k] + prefix[exits[k]]);

@@ -36,7 +36,7 @@ TraceSample recursive_trace(const at::Tensor& theta, const at::Tensor& present, 
 // the general layout (members listed) or the single-group one (exit levels).
 struct TracePrograms {
   bool single_group = false;
-  at::Tensor exit_level;       // single-group: (B, N) int64, key k is in the instance's groups [0, exit)
+  at::Tensor exit_level;       // single-group: (B, N) int32, key k is in the instance's groups [0, exit)
   at::Tensor members;          // general: (M) int64 key of every group member, all instances
   at::Tensor member_group;     // general: (M) int64 the member's group
   at::Tensor chosen;           // (G) int64 key chosen by every group

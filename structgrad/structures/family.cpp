@@ -92,7 +92,7 @@ std::vector<int64_t> Family::event_shape(int64_t n) const {
 
 at::Tensor Family::perturb(const at::Tensor& theta, GeneratorOpt generator) const {
   if (perturbation) return perturbation(theta, generator);
-  return theta + graph::edge_noise(theta, symmetric, generator);
+  return graph::edge_noise(theta, symmetric, generator).add_(theta);  // theta + noise, in the noise's buffer
 }
 
 at::Tensor Family::relax_perturbed(const at::Tensor& perturbed, const RelaxOptions& options) const {

@@ -57,14 +57,31 @@ void check_weights(const char* function, const at::Tensor& theta, bool symmetric
   }
 }
 
+at::Tensor mirror_upper_(at::Tensor& weights, double diagonal) {
+  TORCH_CHECK(weights.is_contiguous() && weights.dim() >= 2 && weights.size(-1) == weights.size(-2),
+              "mirror_upper_: weights must be contiguous (*batch, n, n)");
+  if (weights.numel() == 0) return weights;
+  const int64_t n = weights.size(-1), instances = weights.numel() / (n * n);
+  AT_DISPATCH_FLOATING_TYPES(weights.scalar_type(), "mirror_upper_", [&] {
+    scalar_t* data = weights.data_ptr<scalar_t>();
+    at::parallel_for(0, instances, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        scalar_t* a = data + b * n * n;
+        for (int64_t i = 0; i < n; ++i) {
+          a[i * n + i] = scalar_t(diagonal);
+          for (int64_t j = i + 1; j < n; ++j) a[j * n + i] = a[i * n + j];
+        }
+      }
+    });
+  });
+  return weights;
+}
+
 namespace {
 
-// The upper triangle's draws mirrored into the lower one, where the edges are undirected.
-at::Tensor mirrored(const at::Tensor& noise, bool symmetric) {
-  if (!symmetric) return noise;
-  at::Tensor upper = noise.triu(1);
-  return upper + upper.transpose(-1, -2);
-}
+// The upper triangle's draws mirrored into the lower one (the diagonal 0), where the edges are
+// undirected; in place, since the noise is the caller's own.
+at::Tensor mirrored(at::Tensor noise, bool symmetric) { return symmetric ? mirror_upper_(noise, 0.0) : noise; }
 
 }  // namespace
 
@@ -81,11 +98,13 @@ void check_perturbation(const char* function, const std::string& perturbation) {
 at::Tensor perturb_edges(const char* function, const at::Tensor& theta, bool symmetric,
                          const std::string& perturbation, GeneratorOpt generator) {
   check_perturbation(function, perturbation);
-  if (perturbation == "gumbel") return theta + edge_noise(theta, symmetric, generator);
+  // The sums are written into the noise's own buffer (noise + theta, the same numbers as
+  // theta + noise): see mirror_upper_ on what a fresh tensor of the batch's size costs.
+  if (perturbation == "gumbel") return edge_noise(theta, symmetric, generator).add_(theta);
   if (perturbation == "gaussian") {
     at::Tensor normal = at::empty(theta.sizes(), theta.options().dtype(at::kDouble));
     normal.normal_(0.0, 1.0, generator);
-    return theta + mirrored(normal, symmetric).to(theta.scalar_type());
+    return mirrored(normal, symmetric).to(theta.scalar_type()).add_(theta);
   }
   // negative_exponential: refuse the magnitudes whose utilities overflow (an edge silently made
   // absent) or underflow (ties), rather than return a sample of another law. The diagonal, which

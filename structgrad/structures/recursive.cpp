@@ -23,7 +23,9 @@ Flat flatten(const at::Tensor& theta, const KeySpace& space) {
   int64_t keys = 1;
   for (int64_t s : f.event) keys *= s;
   f.theta = theta.reshape({-1, keys});
-  at::Tensor finite = at::isfinite(f.theta);
+  // isfinite without its float temporary of theta's size (torch computes |theta| != inf).
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  at::Tensor finite = f.theta.gt(-kInf).logical_and_(f.theta.lt(kInf));
   f.present = space.present ? space.present(f.theta) & finite : finite;
   return f;
 }
@@ -70,7 +72,11 @@ Trace trace(const at::Tensor& theta, const KeySpace& space, GeneratorOpt generat
   out.structure = s.structure.reshape(concat(f.batch, space.structure_shape));
   out.trace = s.trace.reshape(concat(f.batch, {s.trace.size(1)}));
   out.lengths = s.lengths.reshape(f.batch);
-  out.perturbed = to_event(s.perturbed.masked_fill(~f.present, -std::numeric_limits<double>::infinity()), f, space);
+  // In place where the perturbation is the trace's own tensor (see ops::recursive_trace).
+  const double absent = -std::numeric_limits<double>::infinity();
+  out.perturbed = to_event(s.perturbed.requires_grad() ? s.perturbed.masked_fill(~f.present, absent)
+                                                         : s.perturbed.masked_fill_(~f.present, absent),
+                           f, space);
   return out;
 }
 

@@ -38,6 +38,10 @@ recursive::KeySpace key_space(int64_t n) {
     return at::ones({n, n}, flat.options().dtype(at::kBool)).triu(1).reshape({1, n * n}).expand_as(flat);
   };
   space.to_event = [n](const at::Tensor& flat, const at::Tensor&) {
+    if (!flat.requires_grad() && flat.is_contiguous()) {  // the trace's own tensor: mirrored in place
+      at::Tensor m = flat.view({-1, n, n});
+      return graph::mirror_upper_(m, -INFINITY).view({-1, n * n});
+    }
     at::Tensor m = flat.reshape({-1, n, n});
     at::Tensor upper = at::ones({n, n}, flat.options().dtype(at::kBool)).triu(1);
     at::Tensor mirrored = at::where(upper, m, m.transpose(-1, -2));
