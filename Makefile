@@ -26,10 +26,13 @@ test: build
 demo: deps build
 	$(BUILD)/structgrad demo
 
+# The kernels' Google Benchmark ratios, then the issue's targets beside their baselines at 1 and 2
+# threads, written to docs/PERFORMANCE.md (STRUCTGRAD_SEED002_DIR: a checkout of seed 002's code,
+# timed as a baseline too when set).
 bench: build
 	$(BUILD)/structgrad_bench
 	PYTHONPATH=python $(PYTHON) bench/compare.py
-	PYTHONPATH=python $(PYTHON) bench/recursive_compare.py
+	PYTHONPATH=python $(PYTHON) bench/performance.py --out docs/PERFORMANCE.md
 
 clean:
 	rm -rf $(BUILD) python/structgrad/_C*.so
