@@ -5,7 +5,7 @@ BUILD  ?= build
 PYTHON ?= /usr/bin/python3
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench sanitize clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -33,6 +33,18 @@ bench: build
 	$(BUILD)/structgrad_bench
 	PYTHONPATH=python $(PYTHON) bench/compare.py
 	PYTHONPATH=python $(PYTHON) bench/performance.py --out docs/PERFORMANCE.md
+
+# The C++ tests under AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer, in their
+# own build folder; sanitize/lsan.supp lists the leaks that are LibTorch's own (allocated at load
+# time, never freed), each with why.
+SANITIZE_BUILD ?= build-sanitize
+sanitize:
+	cmake -S . -B $(SANITIZE_BUILD) $(if $(wildcard $(SANITIZE_BUILD)/CMakeCache.txt),,$(if $(shell command -v ninja),-G Ninja,)) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRUCTGRAD_SANITIZE=ON -DSTRUCTGRAD_BUILD_PYTHON=OFF -DSTRUCTGRAD_BUILD_BENCH=OFF
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(abspath sanitize/lsan.supp) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -E consumer_find_package
 
 clean:
 	rm -rf $(BUILD) python/structgrad/_C*.so

@@ -25,12 +25,13 @@ struct DiscreteVaeImpl : torch::nn::Module {
 };
 TORCH_MODULE(DiscreteVae);
 
-// -log p(x | z) for latents z (S, B, K) and images x (B, pixels): (S, B).
+// -log p(x | z) for latents z (S, B, K) and images x (B, pixels): (S, B). Latents shared by the
+// whole batch (stride 0 along B: the exact estimator's K one-hots) are decoded once, not B times.
 at::Tensor reconstruction_loss(DiscreteVae& model, const at::Tensor& z, const at::Tensor& x) {
-  at::Tensor logits = model->decoder->forward(z);
-  return at::binary_cross_entropy_with_logits(logits, x.expand_as(logits), {}, {},
-                                              at::Reduction::None)
-      .sum(-1);
+  const bool shared = z.dim() == 3 && z.size(1) > 1 && z.stride(1) == 0;
+  at::Tensor logits = shared ? model->decoder->forward(z.select(1, 0)).unsqueeze(1).expand({z.size(0), x.size(0), -1})
+                             : model->decoder->forward(z);
+  return at::binary_cross_entropy_with_logits(logits, x.expand_as(logits), {}, {}, at::Reduction::None).sum(-1);
 }
 
 double test_loss(DiscreteVae& model, const at::Tensor& images) {
