@@ -80,25 +80,35 @@ def structgrad_demo(label, steps, threads, cli):
     return next(r["train_seconds"] for r in summary["results"] if r["label"] == label)
 
 
+def compare(labels, steps, rounds, cli):
+    """(label, threads, our median seconds, the loop's median seconds) for each label, at 1 and 2
+    threads; runs alternate between ours and the loop."""
+    train = images(os.path.join(DATA, "train-images-idx3-ubyte.gz"))
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        for label in labels:
+            ours, loop = [], []
+            for _ in range(rounds):
+                ours.append(structgrad_demo(label, steps, threads, cli))
+                loop.append(plain_loop(label, train, steps))
+            yield label, threads, statistics.median(ours), statistics.median(loop)
+
+
+DEFAULT_CLI = os.environ.get("STRUCTGRAD_CLI", os.path.join(ROOT, "build", "structgrad"))
+LABELS = ["gumbel_softmax", "gumbel_softmax_st", "exact"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=1600)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--labels", nargs="+", default=["gumbel_softmax", "gumbel_softmax_st", "exact"])
-    parser.add_argument("--cli", default=os.environ.get("STRUCTGRAD_CLI", os.path.join(ROOT, "build", "structgrad")))
+    parser.add_argument("--labels", nargs="+", default=LABELS)
+    parser.add_argument("--cli", default=DEFAULT_CLI)
     args = parser.parse_args()
-    train = images(os.path.join(DATA, "train-images-idx3-ubyte.gz"))
-    print(f"| estimator | threads | structgrad demo s | plain PyTorch loop s | ratio (ours / loop) |")
+    print("| estimator | threads | structgrad demo s | plain PyTorch loop s | ratio (ours / loop) |")
     print("|---|---|---|---|---|")
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        for label in args.labels:
-            ours, loop = [], []
-            for _ in range(args.rounds):
-                ours.append(structgrad_demo(label, args.steps, threads, args.cli))
-                loop.append(plain_loop(label, train, args.steps))
-            a, b = statistics.median(ours), statistics.median(loop)
-            print(f"| {label} | {threads} | {a:.2f} | {b:.2f} | {a / b:.2f}x |", flush=True)
+    for label, threads, ours, loop in compare(args.labels, args.steps, args.rounds, args.cli):
+        print(f"| {label} | {threads} | {ours:.2f} | {loop:.2f} | {ours / loop:.2f}x |", flush=True)
 
 
 if __name__ == "__main__":
