@@ -255,15 +255,14 @@ def markdown(results, scaling, rounds, notes, demo_rows, demo_steps):
              f"Written by `make bench` (`bench/performance.py --rounds {rounds}`) on {datetime.date.today()}, "
              f"commit {commit()}: {machine()}.", "",
              "Each row times ours and its baseline in alternating rounds and reports the least time of each; the "
-             "ratio is "
-             "the baseline's time over ours for a speed-up, ours over the baseline's for a slowdown. The "
-             "reference recursions are the composed-PyTorch recursions of `bench/recursive_compare.py`, which run "
-             "as seed 002's reference code does (one instance at a time in Python, every level's argmin and "
-             "normalizer as torch ops, the gradient by autograd) and are checked against our log-probabilities "
-             "before they are timed. Seed 002's own code is timed too where a checkout of it is given "
-             "(`--reference-dir` or `STRUCTGRAD_SEED002_DIR`; it is not part of structgrad): its spanning-tree "
-             "recursion is batched over instances, so it is faster than the stand-in. Its Chu-Liu-Edmonds is a C++ "
-             "extension with the defects listed in `../shared/seeds/README.md` and is not built here.", ""]
+             "ratio is the baseline's time over ours for a speed-up, ours over the baseline's for a slowdown. The "
+             "stand-in recursions are the composed-PyTorch recursions of `bench/recursive_compare.py` (one "
+             "instance at a time in Python, every level's argmin and normalizer as torch ops, the gradient by "
+             "autograd), checked against our log-probabilities before they are timed. Seed 002's own code is timed"
+             " too where a checkout of it is given (`--reference-dir` or `STRUCTGRAD_SEED002_DIR`; it is not part "
+             "of structgrad): its spanning-tree recursion is batched over instances, so it is faster than the "
+             "stand-in. Its Chu-Liu-Edmonds is a C++ extension with the defects listed in "
+             "`../shared/seeds/README.md` and is not built here.", ""]
     for threads, rows in results:
         lines += [f"## {threads} thread{'s' if threads > 1 else ''}", "",
                   "| job | baseline | ours ms | baseline ms | ratio | target | met |", "|---|---|---|---|---|---|---|"]
