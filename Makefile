@@ -5,7 +5,7 @@ BUILD  ?= build
 PYTHON ?= /usr/bin/python3
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps build test demo bench sanitize clean
+.PHONY: deps build test demo bench sanitize fuzz clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -46,6 +46,24 @@ sanitize:
 	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(abspath sanitize/lsan.supp) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -E consumer_find_package
+
+# libFuzzer targets (fuzz/*_fuzz.cpp): each plain-C++ solver against brute-force enumeration on
+# small instances with ties, absent entries and large magnitudes, under ASan and UBSan,
+# FUZZ_SECONDS each. The corpus in fuzz/corpus/ grows with every run and is kept in the repository.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := hungarian kruskal arborescence matrix_tree
+FUZZ_SOLVERS := $(addprefix structgrad/solvers/,hungarian.cpp kruskal.cpp arborescence.cpp enumerate.cpp matrix_tree.cpp)
+fuzz:
+	bash scripts/install-deps.sh --fuzz
+	mkdir -p build-fuzz
+	for t in $(FUZZ_TARGETS); do \
+	  clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. \
+	    fuzz/$${t}_fuzz.cpp $(FUZZ_SOLVERS) -o build-fuzz/$$t || exit 1; \
+	done
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=64 -print_final_stats=1 fuzz/corpus/$$t || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD) python/structgrad/_C*.so

