@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const solvers::ArborescenceResult r = solvers::max_arborescence(in.w.data(), n, root);
   if (!std::isfinite(best)) {
-    if (r.status != solvers::ArborescenceStatus::kNoArborescence) fuzz::fail("unreachable vertex spanned", r.weight, best);
+    if (r.status != solvers::ArborescenceStatus::kNoArborescence)
+      fuzz::fail("unreachable vertex spanned", r.weight, best);
     return 0;
   }
   if (r.status != solvers::ArborescenceStatus::kOptimal) fuzz::fail("reachable instance refused", 0, best);

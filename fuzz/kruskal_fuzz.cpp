@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const solvers::SpanningTreeResult r = solvers::max_spanning_tree(in.w.data(), n);
   if (!std::isfinite(best)) {
-    if (r.status != solvers::SpanningTreeStatus::kDisconnected) fuzz::fail("disconnected graph spanned", r.weight, best);
+    if (r.status != solvers::SpanningTreeStatus::kDisconnected)
+      fuzz::fail("disconnected graph spanned", r.weight, best);
     return 0;
   }
   if (r.status != solvers::SpanningTreeStatus::kOptimal) fuzz::fail("connected graph refused", 0, best);
