@@ -13,10 +13,10 @@ deps:
 # Ninja where present: it rebuilds only what a change touches, where Make's per-target flags file
 # (rewritten whenever a source file is added) rebuilds every object and the precompiled header.
 # An existing build folder keeps the generator it was configured with.
-GENERATOR := $(if $(wildcard $(BUILD)/CMakeCache.txt),,$(if $(shell command -v ninja),-G Ninja,))
+generator = $(if $(wildcard $(1)/CMakeCache.txt),,$(if $(shell command -v ninja),-G Ninja,))
 
 build:
-	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=$(PYTHON)
+	cmake -S . -B $(BUILD) $(call generator,$(BUILD)) -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=$(PYTHON)
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
@@ -40,7 +40,7 @@ bench: build
 # uninstrumented program against the instrumented library.
 SANITIZE_BUILD ?= build-sanitize
 sanitize:
-	cmake -S . -B $(SANITIZE_BUILD) $(if $(wildcard $(SANITIZE_BUILD)/CMakeCache.txt),,$(if $(shell command -v ninja),-G Ninja,)) \
+	cmake -S . -B $(SANITIZE_BUILD) $(call generator,$(SANITIZE_BUILD)) \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRUCTGRAD_SANITIZE=ON -DSTRUCTGRAD_BUILD_PYTHON=OFF -DSTRUCTGRAD_BUILD_BENCH=OFF
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -66,4 +66,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BUILD) python/structgrad/_C*.so
+	rm -rf $(BUILD) $(SANITIZE_BUILD) build-fuzz python/structgrad/_C*.so
