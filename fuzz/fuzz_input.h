@@ -52,4 +52,12 @@ inline bool read_instance(const uint8_t* data, size_t size, int64_t max_n, int s
   std::abort();
 }
 
+// The optimum's checks: the solution's own sum `found` equals the enumeration's `best` and the
+// solver's `reported` sum, up to the rounding of n sums of the instance's magnitudes.
+inline void check_optimum(const Instance& in, const char* what, double found, double reported, double best) {
+  const double tolerance = 1e-12 * (in.largest + 128) * double(in.n);
+  if (std::abs(found - best) > tolerance) fail(what, found, best);
+  if (std::abs(reported - found) > tolerance) fail("reported sum", reported, found);
+}
+
 }  // namespace structgrad::fuzz

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "structgrad/core/check.h"
+#include "structgrad/core/log_space.h"
 #include "structgrad/solvers/enumerate.h"
 
 namespace structgrad::recursive {
@@ -24,8 +25,7 @@ Flat flatten(const at::Tensor& theta, const KeySpace& space) {
   for (int64_t s : f.event) keys *= s;
   f.theta = theta.reshape({-1, keys});
   // isfinite without its float temporary of theta's size (torch computes |theta| != inf).
-  constexpr double kInf = std::numeric_limits<double>::infinity();
-  at::Tensor finite = f.theta.gt(-kInf).logical_and_(f.theta.lt(kInf));
+  at::Tensor finite = f.theta.gt(core::kNegInf).logical_and_(f.theta.lt(core::kInf));
   f.present = space.present ? space.present(f.theta) & finite : finite;
   return f;
 }
@@ -73,9 +73,8 @@ Trace trace(const at::Tensor& theta, const KeySpace& space, GeneratorOpt generat
   out.trace = s.trace.reshape(concat(f.batch, {s.trace.size(1)}));
   out.lengths = s.lengths.reshape(f.batch);
   // In place where the perturbation is the trace's own tensor (see ops::recursive_trace).
-  const double absent = -std::numeric_limits<double>::infinity();
-  out.perturbed = to_event(s.perturbed.requires_grad() ? s.perturbed.masked_fill(~f.present, absent)
-                                                         : s.perturbed.masked_fill_(~f.present, absent),
+  out.perturbed = to_event(s.perturbed.requires_grad() ? s.perturbed.masked_fill(~f.present, core::kNegInf)
+                                                         : s.perturbed.masked_fill_(~f.present, core::kNegInf),
                            f, space);
   return out;
 }
