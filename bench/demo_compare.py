@@ -77,7 +77,7 @@ def structgrad_demo(label, steps, threads, cli):
                        stderr=subprocess.DEVNULL)
         with open(os.path.join(out, "summary.json")) as f:
             summary = json.load(f)
-    return next(r["train_seconds"] for r in summary["results"] if r["label"] == label)
+    return next(r["metrics"]["train_seconds"] for r in summary["rows"] if r["method"] == label)
 
 
 def compare(labels, steps, rounds, cli):

@@ -102,6 +102,7 @@ class FamilyChoice {
 at::Tensor random_theta(const Family& family, std::vector<int64_t> leading, int64_t n, at::Generator& generator);
 
 Command demo_command(CLI::App& app);
+Command direct_vae_command(CLI::App& app);
 Command igr_vae_command(CLI::App& app);
 Command structured_vae_command(CLI::App& app);
 Command semisupervised_command(CLI::App& app);

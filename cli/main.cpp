@@ -2,6 +2,7 @@
 // subcommand (cli/command.h).
 //
 //   structgrad demo                       train the seed 003 discrete VAE with every estimator
+//   structgrad direct-vae --seeds 3        seed 003 Table 1: K = 10..50, Fashion-MNIST and MNIST
 //   structgrad igr-vae --steps 4000       the seed 004 VAE: IGR-I, IGR-Planar, IGR-SB against GS
 //   structgrad structured-vae            the seed 003 structured VAE (Fig. 3): pairwise encoders, max-flow, CBC
 //   structgrad semisupervised --dataset mnist --labels 100   seed 003 Table 2: direct against GSM
@@ -13,10 +14,13 @@
 //   structgrad sample --family topk --k 2 --n 5 --batch 3 --seed 0
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 #include "cli/command.h"
 #include "structgrad/core/threads.h"
+#include "structgrad/experiments/data_parallel.h"
 
 int main(int argc, char** argv) {
   using namespace structgrad::cli;
@@ -24,7 +28,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
   app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::PositiveNumber);
-  const std::vector<Command> commands = {demo_command(app),           igr_vae_command(app),
+  const std::vector<Command> commands = {demo_command(app),           direct_vae_command(app),
+                                         igr_vae_command(app),
                                          structured_vae_command(app), semisupervised_command(app),
                                          subset_selection_command(app), graph_layout_command(app),
                                          listops_command(app),            parentheses_command(app),
@@ -33,6 +38,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   structgrad::set_threads(threads);
   try {
+    // A data-parallel run's other processes print nothing on stdout: the first prints the tables.
+    if (!structgrad::experiments::DataParallel::process().writes_results() && !std::freopen("/dev/null", "w", stdout))
+      throw std::runtime_error("cannot silence stdout of a data-parallel process");
     for (const Command& command : commands)
       if (command.app->parsed()) return command.run();
     return 2;

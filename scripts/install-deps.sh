@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache
   libtorch-dev libopenblas0-pthread python3-torch python3-dev pybind11-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev nlohmann-json3-dev
-  libboost-graph-dev coinor-libcbc-dev
+  libboost-graph-dev coinor-libcbc-dev libgloo-dev
   python3-pytest python3-hypothesis python3-numpy python3-scipy python3-matplotlib python3-tqdm
   python3-pip python3-setuptools python3-wheel python3-venv
   dataset-fashion-mnist

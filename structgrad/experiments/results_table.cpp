@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "structgrad/experiments/data_parallel.h"
+
 namespace structgrad::experiments {
 
 void add_run(std::vector<TableRow>& rows, const std::string& method, const nlohmann::json& setting,
@@ -108,7 +110,6 @@ RunLog::RunLog(std::string experiment, const std::string& directory, std::string
       curve_column_(std::move(curve_column)),
       seed_table_(std::move(seed_table)),
       notes_(std::move(notes)) {
-  std::filesystem::create_directories(directory_);
   write();
 }
 
@@ -122,6 +123,10 @@ void RunLog::add(const std::string& method, const nlohmann::json& setting, const
 
 void RunLog::write() {
   summary_ = table_summary(experiment_, rows_, seed_table_, notes_);
+  double checksum = 0;
+  for (const auto& t : trainings_) checksum += t.parameter_checksum;
+  summary_["parameter_checksum"] = checksum;
+  if (!DataParallel::process().writes_results()) return;
   write_table(directory_, summary_);
   const std::filesystem::path dir = directory_;
   std::ofstream runs(dir / "runs.csv");
@@ -134,6 +139,7 @@ void RunLog::write() {
 }
 
 void RunLog::finish(const std::string& title, const std::string& y_label, const std::vector<std::string>& metrics) const {
+  if (!DataParallel::process().writes_results()) return;
   const std::filesystem::path dir = directory_;
   PlotAxes axes;
   axes.y = curve_column_;

@@ -53,8 +53,10 @@ std::string csv_line(const Values&... values) {
 
 // What a table experiment writes as its runs finish, under `directory`: runs.csv (a line per
 // run), curves.csv (label, step, seconds, `curve_column`: each run's validation curve),
-// summary.json and summary.csv (the rows over seeds, the seeds' table, the notes). Every file is
-// written again after each run, so that a long run stopped early keeps what it finished.
+// summary.json and summary.csv (the rows over seeds, the seeds' table, the notes, and
+// "parameter_checksum": the sum of every run's, data_parallel.h). Every file is written again
+// after each run, so that a long run stopped early keeps what it finished; only the first
+// process of a data-parallel run writes.
 class RunLog {
  public:
   RunLog(std::string experiment, const std::string& directory, std::string run_header, std::string curve_column,

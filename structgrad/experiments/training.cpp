@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "structgrad/experiments/data_parallel.h"
 #include "structgrad/experiments/progress.h"
 
 namespace structgrad::experiments {
@@ -27,7 +28,7 @@ std::string plot_script() {
 }  // namespace
 
 ShuffledBatches::ShuffledBatches(int64_t n, int64_t batch_size, at::Generator& generator)
-    : n_(n), batch_size_(batch_size), generator_(generator) {
+    : n_(n), batch_size_(batch_size), generator_(DataParallel::process().batch_generator(generator)) {
   TORCH_CHECK_VALUE(batch_size >= 1 && batch_size <= n, "ShuffledBatches: batch_size must be in [1, n = ", n,
                     "], got ", batch_size);
   order_ = at::randperm(n_, generator_);
@@ -39,7 +40,7 @@ at::Tensor ShuffledBatches::next() {
     cursor_ = 0;
   }
   cursor_ += batch_size_;
-  return order_.slice(0, cursor_ - batch_size_, cursor_);
+  return DataParallel::process().shard(order_.slice(0, cursor_ - batch_size_, cursor_));
 }
 
 std::vector<at::Tensor> length_batches(const at::Tensor& lengths, int64_t batch_size,
@@ -65,14 +66,19 @@ std::vector<at::Tensor> length_batches(const at::Tensor& lengths, int64_t batch_
 }
 
 LengthBatches::LengthBatches(const at::Tensor& lengths, int64_t batch_size, at::Generator& generator)
-    : lengths_(lengths), batch_size_(batch_size), generator_(generator) {}
+    : lengths_(lengths), batch_size_(batch_size), generator_(DataParallel::process().batch_generator(generator)) {}
 
 at::Tensor LengthBatches::next() {
-  if (cursor_ == batches_.size()) {
-    batches_ = length_batches(lengths_, batch_size_, generator_);
-    cursor_ = 0;
+  DataParallel& parallel = DataParallel::process();
+  while (true) {
+    if (cursor_ == batches_.size()) {
+      batches_ = length_batches(lengths_, batch_size_, generator_);
+      cursor_ = 0;
+    }
+    const at::Tensor& batch = batches_[cursor_++];
+    // Every process skips the same batches: they draw the same ones.
+    if (batch.numel() >= parallel.world_size()) return parallel.shard(batch);
   }
-  return batches_[cursor_++];
 }
 
 TrainingResult train(const std::string& label, const at::Tensor& train_images, const at::Tensor& test_images,
@@ -99,12 +105,14 @@ TrainingResult train_steps(const std::string& label, const at::Tensor& test_imag
 
   TrainingResult result;
   result.label = label;
-  ProgressBar progress(label, config.steps, config.progress);
+  DataParallel& parallel = DataParallel::process();
+  ProgressBar progress(label, config.steps, config.progress && parallel.writes_results());
   for (int64_t step = 1; step <= config.steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
     at::Tensor loss = step_objective(step);
     optimizer.zero_grad();
     loss.backward();
+    parallel.average_gradients(parameters);
     optimizer.step();
     result.train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -118,6 +126,7 @@ TrainingResult train_steps(const std::string& label, const at::Tensor& test_imag
     }
   }
   result.final_test_loss = result.curve.back().test_loss;
+  result.parameter_checksum = parameter_checksum(parameters);
   progress.finish("test loss " + std::to_string(result.final_test_loss));
   return result;
 }
@@ -148,6 +157,7 @@ bool plot_curves(const std::string& csv_path, const std::string& png_path, const
 
 bool write_results(const std::vector<TrainingResult>& results, const TrainingConfig& config,
                    const std::string& directory, const std::string& settings_json, const std::string& plot_title) {
+  if (!DataParallel::process().writes_results()) return false;
   const std::filesystem::path dir = directory;
   std::filesystem::create_directories(dir);
   std::ofstream curves(dir / "curves.csv");
@@ -160,12 +170,18 @@ bool write_results(const std::vector<TrainingResult>& results, const TrainingCon
   json["learning_rate"] = config.learning_rate;
   json["seed"] = config.seed;
   json["results"] = nlohmann::json::array();
+  double checksum = 0;
   for (const auto& r : results) {
+    checksum += r.parameter_checksum;
     for (const auto& p : r.curve) curves << r.label << ',' << p.step << ',' << p.seconds << ',' << p.test_loss << '\n';
     summary << r.label << ',' << r.curve.back().step << ',' << r.train_seconds << ',' << r.final_test_loss << '\n';
     json["results"].push_back(
-        {{"label", r.label}, {"test_loss", r.final_test_loss}, {"train_seconds", r.train_seconds}});
+        {{"label", r.label},
+         {"test_loss", r.final_test_loss},
+         {"train_seconds", r.train_seconds},
+         {"parameter_checksum", r.parameter_checksum}});
   }
+  json["parameter_checksum"] = checksum;
   std::ofstream(dir / "summary.json") << json.dump(2) << '\n';
   curves.close();
   return plot_curves((dir / "curves.csv").string(), (dir / "test_loss.png").string(), plot_title);

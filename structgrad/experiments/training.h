@@ -35,10 +35,13 @@ struct TrainingResult {
   std::vector<CurvePoint> curve;  // the last point is on the whole test set
   double final_test_loss = 0;
   double train_seconds = 0;
+  double parameter_checksum = 0;  // of the trained parameters (data_parallel.h)
 };
 
 // Indices of shuffled epochs over n items, batch_size at a time; a new permutation from
-// `generator` when the current one has fewer than batch_size left.
+// `generator` when the current one has fewer than batch_size left. Under data parallelism
+// (data_parallel.h) the permutations come from DataParallel's batch generator and next() is this
+// process's shard of the batch.
 class ShuffledBatches {
  public:
   ShuffledBatches(int64_t n, int64_t batch_size, at::Generator& generator);
@@ -58,7 +61,8 @@ class ShuffledBatches {
 std::vector<at::Tensor> length_batches(const at::Tensor& lengths, int64_t batch_size,
                                        c10::optional<at::Generator> generator);
 
-// Shuffled epochs of length_batches.
+// Shuffled epochs of length_batches. Under data parallelism, as ShuffledBatches, and a batch with
+// fewer examples than processes is skipped.
 class LengthBatches {
  public:
   LengthBatches(const at::Tensor& lengths, int64_t batch_size, at::Generator& generator);
@@ -72,7 +76,8 @@ class LengthBatches {
   size_t cursor_ = 0;
 };
 
-// Minimizes objective(x) over batches x of train_images with Adam on `parameters`, evaluating
+// Minimizes objective(x) over batches x of train_images with Adam on `parameters` (each process its
+// shard of the batch under data parallelism, the gradients averaged: data_parallel.h), evaluating
 // test_loss(images) every eval_every steps on the first eval_images test images and at the end
 // on all of them. The batch order comes from `generator`.
 TrainingResult train(const std::string& label, const at::Tensor& train_images, const at::Tensor& test_images,
@@ -91,7 +96,8 @@ TrainingResult train_steps(const std::string& label, const at::Tensor& test_imag
 // object `settings_json` with the training settings every experiment shares, steps, batch_size,
 // learning_rate and seed from `config`, and a "results" entry per result added) under
 // `directory`, then plots the curves to test_loss.png; returns whether the plot was written (it
-// needs matplotlib).
+// needs matplotlib). summary.json has each result's parameter_checksum and their sum. Only the
+// first process of a data-parallel run writes.
 bool write_results(const std::vector<TrainingResult>& results, const TrainingConfig& config,
                    const std::string& directory, const std::string& settings_json, const std::string& plot_title);
 
