@@ -38,6 +38,7 @@ void add_estimator_options(CLI::App* command, estimators::Options& options) {
   command->add_option("--eps", options.direct.eps, "loss-augmentation of the direct estimator (non-zero)")
       ->capture_default_str();
   command->add_option("--argmax", options.direct.argmax, "direct: enumerate, linear or flip")->capture_default_str();
+  command->add_option("--eta", options.eta, "rebar: the control variate's scale")->capture_default_str();
 }
 
 int run(const CheckSettings& s) {

@@ -103,6 +103,10 @@ at::Tensor random_theta(const Family& family, std::vector<int64_t> leading, int6
 
 Command demo_command(CLI::App& app);
 Command direct_vae_command(CLI::App& app);
+Command bias_variance_command(CLI::App& app);
+Command prior_fit_command(CLI::App& app);
+Command structured_output_command(CLI::App& app);
+Command jointvae_command(CLI::App& app);
 Command igr_vae_command(CLI::App& app);
 Command structured_vae_command(CLI::App& app);
 Command semisupervised_command(CLI::App& app);

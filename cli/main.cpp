@@ -3,6 +3,10 @@
 //
 //   structgrad demo                       train the seed 003 discrete VAE with every estimator
 //   structgrad direct-vae --seeds 3        seed 003 Table 1: K = 10..50, Fashion-MNIST and MNIST
+//   structgrad bias-variance             seed 003 Fig. 1: bias and std of direct (eps) and Gumbel-softmax (tau)
+//   structgrad prior-fit --seeds 3         seed 004 Fig. 2, App. E: IGR-SB, IGR, GS fitted to Poisson, NegBin, ...
+//   structgrad structured-output --seeds 3  seed 004 Table 3: MNIST bottom halves from top halves, IGR vs GS
+//   structgrad jointvae --seeds 3           seed 004 Table 2: JointVAE with an IGR or GS discrete latent
 //   structgrad igr-vae --steps 4000       the seed 004 VAE: IGR-I, IGR-Planar, IGR-SB against GS
 //   structgrad structured-vae            the seed 003 structured VAE (Fig. 3): pairwise encoders, max-flow, CBC
 //   structgrad semisupervised --dataset mnist --labels 100   seed 003 Table 2: direct against GSM
@@ -38,6 +42,8 @@ int main(int argc, char** argv) {
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
   app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::PositiveNumber);
   const std::vector<Command> commands = {demo_command(app),           direct_vae_command(app),
+                                         bias_variance_command(app),  prior_fit_command(app),
+                                         structured_output_command(app), jointvae_command(app),
                                          igr_vae_command(app),
                                          structured_vae_command(app), semisupervised_command(app),
                                          subset_selection_command(app), graph_layout_command(app),

@@ -207,6 +207,16 @@ void bind_estimators(py::module_& m) {
                        "parameters the gradient that lowers the estimator's variance.").c_str(),
       "family"_a, "theta"_a, "f"_a, "control_variate"_a = py::none(), "tau"_a = relax_defaults.tau,
       "regularizer"_a = relax_defaults.regularizer, "num_samples"_a = 1, "generator"_a = py::none());
+  sub.def("rebar", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f, double eta,
+                      double tau, const std::string& regularizer, int64_t num_samples, GeneratorOpt generator) {
+        structgrad::RelaxOptions options{tau, regularizer, false, ""};
+        return without_gil([&] { return est::rebar(family, theta, f, eta, options, num_samples, generator); });
+      }, estimator_doc("REBAR (Tucker et al. 2017): RELAX whose control variate is eta f(relax_perturbed(e, tau)), "
+                       "eta and tau fixed. Unbiased for any eta; eta = 1 is ``relax`` without a control variate. "
+                       "For families with a trace and conditional perturbations (bernoulli, categorical, the "
+                       "structured families as relax).").c_str(),
+      "family"_a, "theta"_a, "f"_a, "eta"_a = 1.0, "tau"_a = relax_defaults.tau,
+      "regularizer"_a = relax_defaults.regularizer, "num_samples"_a = 1, "generator"_a = py::none());
   sub.def("gumbel_rao", [](const structgrad::Family& family, const at::Tensor& theta, const est::LossFn& f,
                            double tau, const std::string& regularizer, int64_t num_conditional,
                            GeneratorOpt generator) {
@@ -270,7 +280,7 @@ void bind_estimators(py::module_& m) {
   sub.def("check", [](const std::string& estimator, const structgrad::Family& family, const at::Tensor& theta,
                       const est::LossFn& f, int64_t draws, uint64_t seed, double tau, bool hard,
                       const std::string& regularizer, int64_t num_samples, int64_t num_conditional, double eps,
-                      const std::string& argmax, double alpha) {
+                      const std::string& argmax, double alpha, double eta) {
         est::CheckReport r;
         {
           // The check runs the autograd engine, which must not hold the GIL; f takes it back.
@@ -279,6 +289,7 @@ void bind_estimators(py::module_& m) {
           options.num_conditional = num_conditional;
           options.direct.eps = eps;
           options.direct.argmax = argmax;
+          options.eta = eta;
           r = est::check_estimator(estimator, family, theta, f, options, draws, seed, alpha);
         }
         return py::dict("estimator"_a = r.estimator, "family"_a = r.family, "draws"_a = r.draws,
@@ -296,7 +307,7 @@ void bind_estimators(py::module_& m) {
       "tau"_a = est::Options{}.relax.tau, "hard"_a = est::Options{}.relax.hard,
       "regularizer"_a = est::Options{}.relax.regularizer, "num_samples"_a = est::Options{}.num_samples,
       "num_conditional"_a = est::Options{}.num_conditional, "eps"_a = est::Options{}.direct.eps,
-      "argmax"_a = est::Options{}.direct.argmax, "alpha"_a = est::kCheckLevel);
+      "argmax"_a = est::Options{}.direct.argmax, "alpha"_a = est::kCheckLevel, "eta"_a = est::Options{}.eta);
   sub.def("list", [] {
     py::list out;
     for (const auto& info : est::estimator_list())

@@ -28,7 +28,7 @@ EpsSchedule = _C.estimators.EpsSchedule
 
 # Everything the bindings define that takes a family (and direct_pairwise_binary, which does not).
 _ESTIMATORS = ["exact", "exact_traces", "exact_gibbs", "straight_through", "relaxed", "reinforce", "gibbs_reinforce",
-               "e_reinforce", "e_reinforce_plus", "t_reinforce", "t_reinforce_plus", "relax", "gumbel_rao", "direct",
+               "e_reinforce", "e_reinforce_plus", "t_reinforce", "t_reinforce_plus", "relax", "rebar", "gumbel_rao", "direct",
                "direct_pairwise_binary", "arm", "check"]
 
 

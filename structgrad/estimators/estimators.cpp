@@ -66,6 +66,7 @@ const std::vector<EstimatorInfo>& estimator_list() {
       {"t_reinforce", true, "score of the recursive Gumbel-Max trace (seed 002 Eq. 2), K samples averaged", true},
       {"t_reinforce_plus", true, "score of the trace with the leave-one-out baseline (seed 002 Eq. 7)", true},
       {"relax", true, "RELAX (seed 002 Eq. 6) with the relaxed loss as control variate, tau", true},
+      {"rebar", true, "REBAR: RELAX with eta times the relaxed loss as control variate, tau and eta", true},
       {"gumbel_rao", false, "straight-through with the relaxation averaged over perturbations given the trace", true},
       {"direct", false, "direct optimization through argmax (seed 003): (z*(eps) - z*) / eps, eps"},
       {"arm", true, "augment-REINFORCE-merge for bernoulli: two antithetic draws per sample"},
@@ -96,6 +97,7 @@ Estimate estimate(const std::string& name, const Family& family, const at::Tenso
   if (name == "t_reinforce") return t_reinforce(family, theta, f, options.num_samples, generator);
   if (name == "t_reinforce_plus") return t_reinforce_plus(family, theta, f, options.num_samples, generator);
   if (name == "relax") return relax(family, theta, f, {}, options.relax, options.num_samples, generator);
+  if (name == "rebar") return rebar(family, theta, f, options.eta, options.relax, options.num_samples, generator);
   if (name == "direct") return direct(family, theta, f, options.direct, generator);
   if (name == "arm") return arm(family, theta, f, options.num_samples, generator);
   return gumbel_rao(family, theta, f, options.relax, options.num_conditional, generator);

@@ -99,6 +99,15 @@ using ControlVariate = std::function<at::Tensor(const at::Tensor& perturbed)>;
 Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, const ControlVariate& c,
                const RelaxOptions& options, int64_t num_samples = 1, GeneratorOpt generator = c10::nullopt);
 
+// REBAR (Tucker et al. 2017): RELAX whose control variate is the scaled relaxed loss
+// c(e) = eta f(relax_perturbed(e, options)), with eta and tau fixed (not learned, so the surrogate
+// carries no variance objective and f's parameters get only the gradient of E f). eta = 1 is
+// relax's default control variate. Unbiased for any eta. For families with trace and
+// conditional_gumbel (bernoulli and categorical: the unstructured binary and categorical encoders
+// of REBAR's own experiments; the structured families as relax).
+Estimate rebar(const Family& family, const at::Tensor& theta, const LossFn& f, double eta, const RelaxOptions& options,
+               int64_t num_samples = 1, GeneratorOpt generator = c10::nullopt);
+
 // Gumbel-Rao (Paulus et al. 2021), beyond the seeds: the exact sample forward, and backward the
 // gradient of the SST relaxation at theta + G, G held fixed, averaged over num_conditional draws
 // of G given the trace (Rao-Blackwellized straight-through). The same expectation as `relaxed`
@@ -172,6 +181,7 @@ Estimate arm(const Family& family, const at::Tensor& theta, const LossFn& f, int
 // Every estimator's parameters in one place, so that tools can pick an estimator by name.
 struct Options {
   RelaxOptions relax;
+  double eta = 1.0;  // rebar's control-variate scale
   int64_t num_samples = kLeaveOneOutSamples;
   int64_t num_conditional = kConditionalDraws;  // gumbel_rao
   DirectOptions direct;

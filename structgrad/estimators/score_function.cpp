@@ -1,5 +1,7 @@
 // The score-function estimators: REINFORCE, the recursive Gumbel-Max ones of seed 002 (E- and
 // T-REINFORCE, their leave-one-out forms, RELAX) and ARM.
+#include <cmath>
+
 #include "structgrad/core/check.h"
 #include "structgrad/estimators/common.h"
 
@@ -90,18 +92,23 @@ Estimate t_reinforce_plus(const Family& family, const at::Tensor& theta, const L
   return score_function("estimators.t_reinforce_plus", Score::kTrace, true, family, theta, f, num_samples, generator);
 }
 
-Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, const ControlVariate& c,
-               const RelaxOptions& options, int64_t num_samples, GeneratorOpt generator) {
-  const char* estimator = "estimators.relax";
+namespace {
+
+// RELAX with the control variate `control`; `learned`: the surrogate also carries its variance
+// objective (relax with a user's c). Empty control: eta f(relax_perturbed(e, options)).
+Estimate relax_with(const char* estimator, const Family& family, const at::Tensor& theta, const LossFn& f,
+                    const ControlVariate& c, bool learned, double eta, const RelaxOptions& options,
+                    int64_t num_samples, GeneratorOpt generator) {
   check_theta(estimator, family, theta);
   check::positive(estimator, "tau", options.tau);
+  TORCH_CHECK_VALUE(std::isfinite(eta), estimator, ": eta must be finite, got ", eta);
   TORCH_CHECK_VALUE(num_samples >= 1, estimator, ": num_samples must be at least 1, got ", num_samples);
   require(bool(family.trace) && bool(family.conditional_gumbel), estimator, family,
           "recursive Gumbel-Max trace with conditional perturbations");
-  const bool learned = bool(c);
-  if (!learned) require(bool(family.relax_scores), estimator, family, "relaxation for the default control variate");
-  ControlVariate control = learned ? c : ControlVariate([&](const at::Tensor& perturbed) {
-    return f(family.relax_perturbed(perturbed, options));
+  if (!c) require(bool(family.relax_scores), estimator, family, "relaxation for the default control variate");
+  ControlVariate control = c ? c : ControlVariate([&](const at::Tensor& perturbed) {
+    at::Tensor relaxed_loss = f(family.relax_perturbed(perturbed, options));
+    return eta == 1 ? relaxed_loss : relaxed_loss * eta;
   });
   auto checked_control = [&](const at::Tensor& perturbed) {
     at::Tensor value = control(perturbed);
@@ -126,6 +133,18 @@ Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, c
   at::Tensor surrogate = (theta * g.detach()).sum() + losses.mean(0).sum();
   if (learned && g.requires_grad()) surrogate = surrogate + g.pow(2).sum();  // c's variance objective
   return {surrogate, losses.detach().mean(0)};
+}
+
+}  // namespace
+
+Estimate relax(const Family& family, const at::Tensor& theta, const LossFn& f, const ControlVariate& c,
+               const RelaxOptions& options, int64_t num_samples, GeneratorOpt generator) {
+  return relax_with("estimators.relax", family, theta, f, c, bool(c), 1.0, options, num_samples, generator);
+}
+
+Estimate rebar(const Family& family, const at::Tensor& theta, const LossFn& f, double eta, const RelaxOptions& options,
+               int64_t num_samples, GeneratorOpt generator) {
+  return relax_with("estimators.rebar", family, theta, f, {}, false, eta, options, num_samples, generator);
 }
 
 Estimate arm(const Family& family, const at::Tensor& theta, const LossFn& f, int64_t num_samples,

@@ -12,28 +12,6 @@
 namespace structgrad::experiments {
 namespace {
 
-struct DiscreteVaeImpl : torch::nn::Module {
-  DiscreteVaeImpl(int64_t pixels, int64_t hidden, int64_t categories)
-      : encoder(register_module("encoder", torch::nn::Sequential(torch::nn::Linear(pixels, hidden),
-                                                                 torch::nn::ReLU(),
-                                                                 torch::nn::Linear(hidden, categories)))),
-        decoder(register_module("decoder", torch::nn::Sequential(torch::nn::Linear(categories, hidden),
-                                                                 torch::nn::ReLU(),
-                                                                 torch::nn::Linear(hidden, pixels)))) {}
-
-  torch::nn::Sequential encoder, decoder;
-};
-TORCH_MODULE(DiscreteVae);
-
-// -log p(x | z) for latents z (S, B, K) and images x (B, pixels): (S, B). Latents shared by the
-// whole batch (stride 0 along B: the exact estimator's K one-hots) are decoded once, not B times.
-at::Tensor reconstruction_loss(DiscreteVae& model, const at::Tensor& z, const at::Tensor& x) {
-  const bool shared = z.dim() == 3 && z.size(1) > 1 && z.stride(1) == 0;
-  at::Tensor logits = shared ? model->decoder->forward(z.select(1, 0)).unsqueeze(1).expand({z.size(0), x.size(0), -1})
-                             : model->decoder->forward(z);
-  return at::binary_cross_entropy_with_logits(logits, x.expand_as(logits), {}, {}, at::Reduction::None).sum(-1);
-}
-
 double test_loss(DiscreteVae& model, const at::Tensor& images) {
   torch::NoGradGuard no_grad;
   const Family family = categorical::family();
@@ -41,13 +19,26 @@ double test_loss(DiscreteVae& model, const at::Tensor& images) {
   for (int64_t start = 0; start < images.size(0); start += 1000) {
     at::Tensor x = images.slice(0, start, start + 1000);
     at::Tensor theta = model->encoder->forward(x);
-    auto f = [&](const at::Tensor& z) { return reconstruction_loss(model, z, x); };
+    auto f = [&](const at::Tensor& z) { return model->reconstruction_loss(z, x); };
     total += (estimators::exact(family, theta, f).loss + kl_to_uniform(theta)).sum().item<double>();
   }
   return total / double(images.size(0));
 }
 
 }  // namespace
+
+DiscreteVaeImpl::DiscreteVaeImpl(int64_t pixels, int64_t hidden, int64_t categories)
+    : encoder(register_module("encoder", torch::nn::Sequential(torch::nn::Linear(pixels, hidden), torch::nn::ReLU(),
+                                                               torch::nn::Linear(hidden, categories)))),
+      decoder(register_module("decoder", torch::nn::Sequential(torch::nn::Linear(categories, hidden), torch::nn::ReLU(),
+                                                               torch::nn::Linear(hidden, pixels)))) {}
+
+at::Tensor DiscreteVaeImpl::reconstruction_loss(const at::Tensor& z, const at::Tensor& x) {
+  const bool shared = z.dim() == 3 && z.size(1) > 1 && z.stride(1) == 0;
+  at::Tensor logits = shared ? decoder->forward(z.select(1, 0)).unsqueeze(1).expand({z.size(0), x.size(0), -1})
+                             : decoder->forward(z);
+  return at::binary_cross_entropy_with_logits(logits, x.expand_as(logits), {}, {}, at::Reduction::None).sum(-1);
+}
 
 estimators::EpsSchedule seed003_eps_schedule(int64_t pixels) {
   TORCH_CHECK_VALUE(pixels >= 1, "seed003_eps_schedule: pixels must be positive, got ", pixels);
@@ -64,16 +55,22 @@ at::Tensor kl_to_uniform(const at::Tensor& theta) {
 }
 
 TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config) {
+  DiscreteVae model = nullptr;
+  return train_discrete_vae(run, data, config, model);
+}
+
+TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config,
+                                  DiscreteVae& model) {
   torch::manual_seed(config.seed);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
   const Family family = categorical::family();
-  DiscreteVae model(data.train_images.size(1), config.hidden, config.categories);
+  model = DiscreteVae(data.train_images.size(1), config.hidden, config.categories);
   estimators::Options options = run.options;
   int64_t step = 0;
   auto objective = [&](const at::Tensor& x) {
     if (run.eps_schedule) options.direct.eps = run.eps_schedule->value(step++);
     at::Tensor theta = model->encoder->forward(x);
-    auto f = [&](const at::Tensor& z) { return reconstruction_loss(model, z, x); };
+    auto f = [&](const at::Tensor& z) { return model->reconstruction_loss(z, x); };
     estimators::Estimate est = estimators::estimate(run.estimator, family, theta, f, options, generator);
     return (est.surrogate + kl_to_uniform(theta).sum()) / double(x.size(0));
   };

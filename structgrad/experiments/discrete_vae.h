@@ -6,7 +6,7 @@
 // Test loss is the exact negative ELBO, summing over all K latents, averaged over images.
 #pragma once
 
-#include <ATen/ATen.h>
+#include <torch/torch.h>
 
 #include <cstdint>
 #include <string>
@@ -21,6 +21,16 @@ struct DiscreteVaeConfig : TrainingConfig {
   int64_t categories = 10;
   int64_t hidden = 300;
 };
+
+// The model: encoder x -> logits (B, K), decoder latents (*, K) -> pixel logits (*, pixels).
+struct DiscreteVaeImpl : torch::nn::Module {
+  DiscreteVaeImpl(int64_t pixels, int64_t hidden, int64_t categories);
+  // -log p(x | z) for latents z (S, B, K) and images x (B, pixels): (S, B). Latents shared by the
+  // whole batch (stride 0 along B: the exact estimator's K one-hots) are decoded once, not B times.
+  at::Tensor reconstruction_loss(const at::Tensor& z, const at::Tensor& x);
+  torch::nn::Sequential encoder, decoder;
+};
+TORCH_MODULE(DiscreteVae);
 
 // One estimator with its parameters, under a label for tables ("relaxed tau=0.5").
 struct EstimatorRun {
@@ -40,6 +50,10 @@ estimators::EpsSchedule seed003_eps_schedule(int64_t pixels);
 // KL(softmax(theta) || uniform over K) for theta (*batch, K): (*batch).
 at::Tensor kl_to_uniform(const at::Tensor& theta);
 
+// Trains a new model (initialized from config.seed) with `run`'s estimator; test loss as above.
 TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config);
+// The same, returning the trained model in `model`.
+TrainingResult train_discrete_vae(const EstimatorRun& run, const ImageDataset& data, const DiscreteVaeConfig& config,
+                                  DiscreteVae& model);
 
 }  // namespace structgrad::experiments

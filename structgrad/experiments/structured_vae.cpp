@@ -156,10 +156,14 @@ std::vector<StructuredRun> structured_vae_runs(const estimators::EpsSchedule& to
   arm.num_samples = 1;
   estimators::Options reinforce;
   reinforce.num_samples = 2;
+  estimators::Options rebar = relaxed;  // eta 1, tau 0.5, one sample
+  rebar.num_samples = 1;
   return {{"direct", "unstructured", "direct", direct, towards_lower_loss},
           {"gumbel_softmax", "unstructured", "relaxed", relaxed, {}},
           {"arm", "unstructured", "arm", arm, {}},
           {"reinforce_loo2", "unstructured", "reinforce", reinforce, {}},
+          {"rebar", "unstructured", "rebar", rebar, {}},
+          {"relax", "unstructured", "relax", rebar, {}},
           {"direct_supermodular", "supermodular", "direct", direct, towards_lower_loss},
           {"direct_general", "general", "direct", direct, towards_lower_loss}};
 }
@@ -181,21 +185,34 @@ StructuredVaeResult train_structured_vae(const StructuredRun& run, const ImageDa
   estimators::PairwiseDirectOptions pairwise;
   pairwise.pairwise_noise = pairwise_noise(run.encoder);
   pairwise.map.solver = run.encoder == "general" ? config.general_solver : exact_solver(run.encoder);
+  // RELAX's learned control variate (Grathwohl et al. 2018): a network of the perturbation theta + L,
+  // trained by the estimator's variance objective, which reaches no other parameter. (REBAR's is
+  // the relaxed loss, fixed.)
+  std::vector<at::Tensor> parameters = model->parameters();
+  torch::nn::Sequential control = nullptr;
+  if (run.estimator == "relax") {
+    control = torch::nn::Sequential(torch::nn::Linear(config.latents, 100), torch::nn::ReLU(),
+                                    torch::nn::Linear(100, 1));
+    for (const at::Tensor& parameter : control->parameters()) parameters.push_back(parameter);
+  }
   int64_t step = 0;
   auto objective = [&](const at::Tensor& x) {
     if (run.eps_schedule) options.direct.eps = run.eps_schedule->value(step++);
     Potentials p = encode(model, run.encoder, x);
     auto f = [&](const at::Tensor& z) { return structured_reconstruction_loss(model, z, x); };
+    auto c = [&](const at::Tensor& perturbed) { return control->forward(perturbed).squeeze(-1); };
     at::Tensor surrogate =
         is_structured(run.encoder)
             ? estimators::direct_pairwise_binary(p.h, p.a, f, options.direct, pairwise, generator).surrogate
-            : estimators::estimate(run.estimator, bernoulli::family(), p.h, f, options, generator).surrogate;
+        : control ? estimators::relax(bernoulli::family(), p.h, f, c, options.relax, options.num_samples, generator)
+                        .surrogate
+                  : estimators::estimate(run.estimator, bernoulli::family(), p.h, f, options, generator).surrogate;
     return (surrogate + unary_kl(p.h).sum()) / double(x.size(0));
   };
   StructuredVaeResult result;
   result.encoder = run.encoder;
   result.training = train(
-      run.label, data.train_images, data.test_images, config, model->parameters(), objective,
+      run.label, data.train_images, data.test_images, config, parameters, objective,
       [&](const at::Tensor& images) { return structured_test_loss(model, run, config, images); }, generator);
   if (is_structured(run.encoder))
     result.timings = time_solvers(model, run, data.test_images.slice(0, 0, config.batch_size), generator);

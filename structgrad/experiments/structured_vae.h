@@ -3,8 +3,9 @@
 // at once: (2 x n) -> FC(300) -> ReLU -> FC(784), its input the two indicators [z, 1 - z] of
 // every bit, with a Bernoulli (BCE) likelihood. The encoder x -> FC(300) -> ReLU gives
 //   unstructured  unaries h (n): q(z|x) = prod_i Bernoulli(sigmoid(h_i)), trained with direct
-//                 (the flip approximation of §4.1), Gumbel-softmax (binary Concrete), ARM or
-//                 REINFORCE (Fig. 3 left);
+//                 (the flip approximation of §4.1), Gumbel-softmax (binary Concrete), ARM,
+//                 REINFORCE, REBAR (eta 1, tau 0.5) or RELAX (a learned control-variate network
+//                 of theta + L) (Fig. 3 left);
 //   supermodular  h and pairwise a_ij = softplus(.) >= 0: z* by max-flow, the perturbation on
 //                 the unaries only (pairwise noise could make a_ij negative), direct (Fig. 3 middle);
 //   general       h and any a_ij, with a Gumbel on every pairwise choice as well: z* by CBC in the

@@ -7,6 +7,7 @@
 //
 //   auto z = structgrad::bernoulli::sample(theta, gen);            // 1[theta + L > 0]
 //   auto y = structgrad::bernoulli::relax(theta, 0.5);             // binary Concrete
+//   auto t = structgrad::bernoulli::trace(theta, gen);              // for RELAX and REBAR
 #pragma once
 
 #include <ATen/ATen.h>
@@ -37,6 +38,21 @@ at::Tensor log_prob(const at::Tensor& theta, const at::Tensor& x);
 // sum_i softplus(theta_i) and sigmoid(theta): the Gibbs distribution is the Bernoulli itself.
 at::Tensor log_partition(const at::Tensor& theta);
 at::Tensor marginals(const at::Tensor& theta);
+
+// The recursive Gumbel-Max view of n independent choices (seed 002 §3 with one step per choice),
+// for the trace estimators and RELAX/REBAR: the trace is the sample itself as int64 0/1
+// (*batch, n), every length n, and perturbed = theta + L.
+Trace trace(const at::Tensor& theta, GeneratorOpt generator = c10::nullopt);
+
+// log P(trace) = sum_i t_i theta_i - softplus(theta_i), differentiable in theta: (*batch).
+at::Tensor trace_log_prob(const at::Tensor& theta, const at::Tensor& trace);
+
+// theta + L given the sample `trace` (REBAR's conditional noise z~): L logistic conditioned on
+// the sign of theta_i + L_i being that of the choice, by the inverse CDF,
+//   t_i = 1:  theta_i + logit(sigmoid(-theta_i) + v_i sigmoid(theta_i)),
+//   t_i = 0:  theta_i + logit(v_i sigmoid(-theta_i)),   v_i ~ U(0, 1),
+// in log space, reparameterized (differentiable in theta). (*batch, n).
+at::Tensor conditional_gumbel(const at::Tensor& theta, const at::Tensor& trace, GeneratorOpt generator = c10::nullopt);
 
 // Every z in {0,1}^n: (2^n, n). n <= 16.
 at::Tensor enumerate(int64_t n, const at::TensorOptions& options = at::kDouble);
