@@ -31,18 +31,14 @@ Command bias_variance_command(CLI::App& app) {
   command->add_option("--categories", config->categories, "K")->capture_default_str()->check(CLI::Range(2, 1 << 20));
   command->add_option("--data", config->data_directory, "Fashion-MNIST IDX directory")->capture_default_str();
   return {command, [config, quick, command] {
-            experiments::BiasVarianceConfig run = *config;
-            if (*quick) {
-              experiments::BiasVarianceConfig small = run;
-              experiments::make_quick(small);
-              auto given = [command](const char* name) { return command->get_option(name)->count() > 0; };
-              run.quick = true;
-              if (!given("--steps")) run.steps = small.steps;
-              if (!given("--eval-every")) run.eval_every = small.eval_every;
-              if (!given("--draws")) run.draws = small.draws;
-              if (!given("--eps")) run.eps = small.eps;
-              if (!given("--tau")) run.tau = small.tau;
-            }
+            using Config = experiments::BiasVarianceConfig;
+            QuickConfig<Config> quick_config(*config, *quick, command, &experiments::make_quick);
+            quick_config.unless_given("--steps", &Config::steps)
+                .unless_given("--eval-every", &Config::eval_every)
+                .unless_given("--draws", &Config::draws)
+                .unless_given("--eps", &Config::eps)
+                .unless_given("--tau", &Config::tau);
+            const Config& run = quick_config.run;
             experiments::run_bias_variance(run);
             return 0;
           }};

@@ -82,6 +82,34 @@ Config table_run(const Config& config, bool quick, CLI::App* command, void (*mak
   return run;
 }
 
+// The config a subcommand with a --quick flag of its own runs (the VAE tables): `config` as
+// parsed, and with --quick make_quick's value of every field named by unless_given whose option
+// the command line did not give.
+//   QuickConfig<Config> quick_config(*config, *quick, command, &make_quick);
+//   quick_config.unless_given("--steps", &Config::steps).unless_given("--seeds", &Config::seeds);
+//   run(quick_config.run);
+template <class Config>
+class QuickConfig {
+ public:
+  QuickConfig(const Config& config, bool quick, CLI::App* command, void (*make_quick)(Config&))
+      : run(config), quick_(quick), command_(command), small_(config) {
+    if (!quick) return;
+    make_quick(small_);
+    run.quick = true;
+  }
+  template <class T, class Owner>
+  QuickConfig& unless_given(const char* option, T Owner::*field) {
+    if (quick_ && command_->get_option(option)->count() == 0) run.*field = small_.*field;
+    return *this;
+  }
+  Config run;
+
+ private:
+  bool quick_;
+  CLI::App* command_;
+  Config small_;
+};
+
 // A structure family chosen by --family, with one option per parameter any family declares
 // (--k for topk, --root for arborescence: structures/registry.h). `family()` is the chosen family
 // with the parameters it takes; a parameter given for a family that does not take it is refused.

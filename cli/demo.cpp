@@ -46,18 +46,14 @@ Command direct_vae_command(CLI::App& app) {
   command->add_option("--only", config->only, "run only these estimators (exact, direct, gumbel_softmax, ...)")
       ->delimiter(',');
   return {command, [config, quick, command] {
-            experiments::DirectVaeConfig run = *config;
-            if (*quick) {
-              experiments::DirectVaeConfig small = run;
-              experiments::make_quick(small);
-              auto given = [command](const char* name) { return command->get_option(name)->count() > 0; };
-              run.quick = true;
-              if (!given("--categories")) run.category_counts = small.category_counts;
-              if (!given("--dataset")) run.datasets = small.datasets;
-              if (!given("--seeds")) run.seeds = small.seeds;
-              if (!given("--steps")) run.steps = small.steps;
-              if (!given("--eval-every")) run.eval_every = small.eval_every;
-            }
+            using Config = experiments::DirectVaeConfig;
+            QuickConfig<Config> quick_config(*config, *quick, command, &experiments::make_quick);
+            quick_config.unless_given("--categories", &Config::category_counts)
+                .unless_given("--dataset", &Config::datasets)
+                .unless_given("--seeds", &Config::seeds)
+                .unless_given("--steps", &Config::steps)
+                .unless_given("--eval-every", &Config::eval_every);
+            const Config& run = quick_config.run;
             experiments::run_direct_vae(run);
             return 0;
           }};

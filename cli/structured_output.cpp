@@ -24,17 +24,13 @@ Command structured_output_command(CLI::App& app) {
   command->add_option("--only", config->only, "run only these methods (igr_0.50, gs_0.67, igr_0.10, gs_0.25)")
       ->delimiter(',');
   return {command, [config, quick, command] {
-            experiments::StructuredOutputConfig run = *config;
-            if (*quick) {
-              experiments::StructuredOutputConfig small = run;
-              experiments::make_quick(small);
-              auto given = [command](const char* name) { return command->get_option(name)->count() > 0; };
-              run.quick = true;
-              if (!given("--steps")) run.steps = small.steps;
-              if (!given("--eval-every")) run.eval_every = small.eval_every;
-              if (!given("--seeds")) run.seeds = small.seeds;
-              if (!given("--test-samples")) run.test_samples = small.test_samples;
-            }
+            using Config = experiments::StructuredOutputConfig;
+            QuickConfig<Config> quick_config(*config, *quick, command, &experiments::make_quick);
+            quick_config.unless_given("--steps", &Config::steps)
+                .unless_given("--eval-every", &Config::eval_every)
+                .unless_given("--seeds", &Config::seeds)
+                .unless_given("--test-samples", &Config::test_samples);
+            const Config& run = quick_config.run;
             experiments::run_structured_output(run);
             return 0;
           }};

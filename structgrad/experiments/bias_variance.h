@@ -6,8 +6,12 @@
 // exact gradient; then, on a batch of test images, `draws` independent estimates of the gradient
 // of the batch's expected reconstruction loss are drawn for each eps and each tau, and compared
 // with the exact gradient by enumeration:
-//   bias = the mean over coordinates of |mean of the draws - exact gradient|,
-//   std  = the mean over coordinates of the draws' standard deviation.
+//   bias = the root mean square over coordinates of (mean of the draws - exact gradient), less
+//          the Monte Carlo noise of the mean: sqrt(mean(max(0, (mean - exact)^2 - var / draws))),
+//          so that an unbiased estimator with a large variance does not show as biased;
+//   std  = the mean over coordinates of the draws' standard deviation;
+//   scale = the mean over coordinates of |exact gradient|, what bias and std compare with (a
+//          trained encoder is confident, and its gradients are small).
 // The coordinates are those of the gradient with respect to the encoder's logits (images x K):
 // the encoder's parameter gradient is a fixed linear map of it, so the ordering over eps and tau
 // is the same, at a fraction of the cost (the seed does not say which coordinates it averaged).
@@ -46,7 +50,7 @@ struct BiasVarianceConfig : DiscreteVaeConfig {
 void make_quick(BiasVarianceConfig& config);
 
 struct GradientMoments {
-  double bias = 0, std = 0;
+  double bias = 0, std = 0, scale = 0;
 };
 
 // Bias and standard deviation (as above) of `draws` estimates of d/d theta of
@@ -56,7 +60,7 @@ GradientMoments gradient_moments(const at::Tensor& theta, const at::Tensor& exac
                                  int64_t chunk, const std::function<at::Tensor(const at::Tensor&)>& surrogate);
 
 // Trains, measures every eps and tau, writes summary.json (rows: method "direct" with setting
-// {"eps"}, "gumbel_softmax" with {"tau"}; metrics bias and std), summary.csv, bias_variance.csv and
+// {"eps"}, "gumbel_softmax" with {"tau"}; metrics bias, std and relative_bias = bias / scale), summary.csv, bias_variance.csv and
 // bias.png / std.png (against eps and tau, log scale) under output_directory, prints the table.
 nlohmann::json run_bias_variance(const BiasVarianceConfig& config);
 

@@ -17,16 +17,6 @@ namespace {
 
 constexpr const char* kDatasets[] = {"fashion-mnist", "mnist"};
 
-ImageDataset load_direct_vae_dataset(const std::string& name, const DirectVaeConfig& config) {
-  if (name == "fashion-mnist") {
-    std::fprintf(stderr, "loading Fashion-MNIST from %s\n", config.fashion_mnist_directory.c_str());
-    return load_fashion_mnist(config.fashion_mnist_directory, /*binarize=*/true);
-  }
-  const std::string directory = config.mnist_directory.empty() ? default_mnist_directory() : config.mnist_directory;
-  std::fprintf(stderr, "loading the MNIST digits from %s\n", directory.c_str());
-  return load_mnist_digits(directory, /*binarize=*/true);
-}
-
 // A curve's label: the method, with what else varies in the run.
 std::string curve_label(const std::string& method, const std::string& dataset, int64_t categories, uint64_t seed,
                         const DirectVaeConfig& config) {
@@ -139,7 +129,8 @@ nlohmann::json run_direct_vae(const DirectVaeConfig& config) {
   RunLog log("direct-vae", config.output_directory, "method,dataset,categories,seed,test_loss,train_seconds",
              "test_loss", seed003_table1(), notes);
   for (const std::string& dataset : config.datasets) {
-    const ImageDataset data = load_direct_vae_dataset(dataset, config);
+    const ImageDataset data =
+        load_image_dataset(dataset, config.fashion_mnist_directory, config.mnist_directory, /*binarize=*/true);
     std::vector<TrainingResult> figure2;
     std::vector<std::string> figure2_methods;
     for (int64_t categories : config.category_counts)

@@ -31,6 +31,8 @@ TEST(IgrVae, EveryRelaxationTrainsWithFiniteDecreasingLoss) {
     EXPECT_GE(result.prior_total_variation, 0) << run.label;
     EXPECT_GE(result.near_vertex_fraction, 0) << run.label;
     EXPECT_LE(result.near_vertex_fraction, 1) << run.label;
+    EXPECT_GE(result.vanishing_gradient_share, 0) << run.label;
+    EXPECT_LT(result.vanishing_gradient_share, 1) << run.label;
   }
 }
 

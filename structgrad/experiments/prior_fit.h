@@ -50,7 +50,7 @@ struct PriorFitMethod {
 std::vector<PriorFitMethod> prior_fit_methods(const std::string& target, int64_t length);
 
 // Fits every method to every target over seeds; writes summary.json (rows: method, setting
-// {"target"}, metrics tv and argmax_tv), summary.csv, and per target pmf_<target>.csv and
+// {"target"}, metrics tv, argmax_tv and initial_tv), summary.csv, and per target pmf_<target>.csv and
 // pmf_<target>.png (the first seed's fitted pmfs beside the target) under output_directory.
 nlohmann::json run_prior_fit(const PriorFitConfig& config);
 

@@ -52,7 +52,11 @@ void write_table(const std::string& directory, const nlohmann::json& summary) {
   const auto& rows = summary.at("rows");
   if (rows.empty()) return;
   std::vector<std::string> keys, metrics;
-  for (const auto& [key, unused] : rows.front().at("setting").items()) keys.push_back(key);
+  // Every row's setting keys, in order of first appearance (rows may vary different settings:
+  // eps for one method, tau for another).
+  for (const auto& row : rows)
+    for (const auto& [key, unused] : row.at("setting").items())
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   for (const auto& [metric, unused] : rows.front().at("metrics").items()) metrics.push_back(metric);
   csv << "method";
   for (const auto& key : keys) csv << ',' << key;
