@@ -61,8 +61,9 @@ def section(summary, command, earlier_rows=()):
         theirs = [s for s in seed_rows if s["method"] == row["method"] and s["setting"] == row["setting"]]
         seed_cells = []
         for m in metrics:
+            # A seed row without this metric (the seed does not report it) leaves the cell empty.
             seed_cells.append("; ".join(cell(s["metrics"].get(m), s["std"].get(m, 0), scale[m]) +
-                                        f" ({s['source'].split(',')[0]})" for s in theirs))
+                                        f" ({s['source'].split(',')[0]})" for s in theirs if m in s["metrics"]))
         lines.append(f"| {row['method']} | {setting_text(row['setting'])} | " +
                      " | ".join(cell(row["metrics"][m], row["std"][m], scale[m]) for m in metrics) +
                      f" | {row['seeds']} | " + " | ".join(seed_cells) + " |")
