@@ -70,14 +70,18 @@ LengthBatches::LengthBatches(const at::Tensor& lengths, int64_t batch_size, at::
 
 at::Tensor LengthBatches::next() {
   DataParallel& parallel = DataParallel::process();
+  // Every process skips the same batches (they draw the same ones); an epoch with none to keep
+  // would skip forever.
+  size_t skipped = 0;
   while (true) {
     if (cursor_ == batches_.size()) {
       batches_ = length_batches(lengths_, batch_size_, generator_);
       cursor_ = 0;
     }
     const at::Tensor& batch = batches_[cursor_++];
-    // Every process skips the same batches: they draw the same ones.
     if (batch.numel() >= parallel.world_size()) return parallel.shard(batch);
+    TORCH_CHECK_VALUE(++skipped <= batches_.size(), "LengthBatches: no batch has as many examples as the ",
+                      parallel.world_size(), " data-parallel processes (batch_size ", batch_size_, ")");
   }
 }
 
