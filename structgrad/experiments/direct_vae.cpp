@@ -91,12 +91,9 @@ nlohmann::json seed003_table1() {
   for (int d = 0; d < 3; ++d)
     for (int k = 0; k < 5; ++k)
       for (int m = 0; m < 3; ++m)
-        rows.push_back({{"source", "seed 003, Table 1"},
-                        {"seed_method", seed_methods[m]},
-                        {"method", ours[m]},
-                        {"setting", {{"dataset", datasets[d]}, {"categories", 10 * (k + 1)}}},
-                        {"metrics", {{"test_loss", table[k][3 * d + m]}}},
-                        {"std", {{"test_loss", 0.0}}}});
+        rows.push_back(seed_table_row("seed 003, Table 1", seed_methods[m], ours[m],
+                                      {{"dataset", datasets[d]}, {"categories", 10 * (k + 1)}}, "test_loss",
+                                      table[k][3 * d + m]));
   return rows;
 }
 

@@ -126,12 +126,8 @@ nlohmann::json seed004_tables_1_and_4() {
     for (const auto& [dataset, elbo] : {std::pair<const char*, double>{"mnist", run.seed_mnist_elbo},
                                         std::pair<const char*, double>{"fashion-mnist", run.seed_fmnist_elbo}}) {
       if (std::isnan(elbo)) continue;
-      rows.push_back({{"source", run.relaxation == "igr_planar" ? "seed 004, Table 4" : "seed 004, Table 1"},
-                      {"seed_method", run.label},
-                      {"method", run.label},
-                      {"setting", {{"dataset", dataset}}},
-                      {"metrics", {{"elbo", elbo}}},
-                      {"std", {{"elbo", 0.0}}}});
+      rows.push_back(seed_table_row(run.relaxation == "igr_planar" ? "seed 004, Table 4" : "seed 004, Table 1",
+                                    run.label, run.label, {{"dataset", dataset}}, "elbo", elbo));
     }
   return rows;
 }

@@ -74,12 +74,8 @@ nlohmann::json seed004_table2() {
   for (const auto& method : jointvae_methods())
     for (const auto& [dataset, elbo] : {std::pair<const char*, double>{"mnist", method.seed_mnist_elbo},
                                         std::pair<const char*, double>{"fashion-mnist", method.seed_fmnist_elbo}})
-      rows.push_back({{"source", "seed 004, Table 2"},
-                      {"seed_method", method.label},
-                      {"method", method.label},
-                      {"setting", {{"dataset", dataset}}},
-                      {"metrics", {{"elbo", elbo}}},
-                      {"std", {{"elbo", 0.0}}}});
+      rows.push_back(
+          seed_table_row("seed 004, Table 2", method.label, method.label, {{"dataset", dataset}}, "elbo", elbo));
   return rows;
 }
 

@@ -20,6 +20,16 @@ void add_run(std::vector<TableRow>& rows, const std::string& method, const nlohm
   row->runs.push_back(metrics);
 }
 
+nlohmann::json seed_table_row(const std::string& source, const std::string& seed_method, const std::string& method,
+                              const nlohmann::json& setting, const std::string& metric, double value) {
+  return {{"source", source},
+          {"seed_method", seed_method},
+          {"method", method},
+          {"setting", setting},
+          {"metrics", {{metric, value}}},
+          {"std", {{metric, 0.0}}}};
+}
+
 nlohmann::json table_summary(const std::string& experiment, const std::vector<TableRow>& rows,
                              const nlohmann::json& seed_table, const nlohmann::json& notes) {
   nlohmann::json out = {{"experiment", experiment}, {"rows", nlohmann::json::array()},

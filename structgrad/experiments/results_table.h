@@ -28,6 +28,11 @@ struct TableRow {
 void add_run(std::vector<TableRow>& rows, const std::string& method, const nlohmann::json& setting,
              const std::map<std::string, double>& metrics);
 
+// One row of a seed_table for a seed that prints one figure per cell, without a spread (its std
+// is 0): {"source", "seed_method", "method", "setting", "metrics": {metric: value}, "std"}.
+nlohmann::json seed_table_row(const std::string& source, const std::string& seed_method, const std::string& method,
+                              const nlohmann::json& setting, const std::string& metric, double value);
+
 // The summary.json object: each row's mean and sample standard deviation (0 for one seed).
 nlohmann::json table_summary(const std::string& experiment, const std::vector<TableRow>& rows,
                              const nlohmann::json& seed_table, const nlohmann::json& notes);

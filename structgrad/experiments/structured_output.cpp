@@ -41,12 +41,8 @@ at::Tensor bottom_log_likelihoods(OutputPredictor& model, const LatentRelaxation
 nlohmann::json seed004_table3() {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& method : structured_output_methods())
-    rows.push_back({{"source", "seed 004, Table 3 (MNIST)"},
-                    {"seed_method", method.label},
-                    {"method", method.label},
-                    {"setting", {{"dataset", "mnist"}}},
-                    {"metrics", {{"nll", method.seed_nll}}},
-                    {"std", {{"nll", 0.0}}}});
+    rows.push_back(seed_table_row("seed 004, Table 3 (MNIST)", method.label, method.label, {{"dataset", "mnist"}},
+                                  "nll", method.seed_nll));
   return rows;
 }
 
